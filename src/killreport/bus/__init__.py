@@ -1,0 +1,1 @@
+"""Message bus: queue contracts, the MessageBus protocol, RabbitMQ and embedded implementations."""

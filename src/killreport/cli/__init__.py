@@ -1,0 +1,1 @@
+"""The `killreport` command line."""

@@ -1,0 +1,29 @@
+"""`killreport` root command: every sub-command is registered here, in one table."""
+
+from __future__ import annotations
+
+import sys
+
+from cyclopts import App
+
+from killreport import __version__
+from killreport.cli import db, serve
+from killreport.settings import SettingsError
+
+app = App(
+    name="killreport",
+    version=__version__,
+    help="KillReport: a self-hosted EVE Online killboard back end.",
+)
+
+for command in (*serve.COMMANDS, db.app):
+    app.command(command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except SettingsError as exc:
+        print(f"killreport: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc

@@ -1,0 +1,95 @@
+"""Run a process's roles (API, workers, feed, scheduler) together until a signal stops them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from killreport.api.app import create_app
+from killreport.container import Container
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_S = 30.0
+
+RoleFn = Callable[[Container, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """One long-running part of a process; it returns soon after `stop` is set."""
+
+    name: str
+    run: RoleFn
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: the role runner owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def api_role(host: str, port: int) -> Role:
+    """The HTTP API served by uvicorn on host:port."""
+
+    async def run(container: Container, stop: asyncio.Event) -> None:
+        config = uvicorn.Config(
+            create_app(container),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
+        server = _Server(config)
+        serving = asyncio.create_task(server.serve(), name="uvicorn")
+        stopping = asyncio.create_task(stop.wait(), name="api-stop")
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        stopping.cancel()
+        await serving
+        if not server.started and not stop.is_set():
+            raise RuntimeError(f"the API could not listen on {host}:{port}")
+
+    return Role("api", run)
+
+
+async def run_roles(container: Container, roles: Sequence[Role]) -> None:
+    """Run every role until SIGINT/SIGTERM or until one fails; then stop the rest gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks: dict[asyncio.Task[None], Role] = {
+        asyncio.create_task(role.run(container, stop), name=role.name): role for role in roles
+    }
+    logger.info("started roles: %s", ", ".join(role.name for role in roles))
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task.exception() is not None:
+                logger.error("role %s failed: %r", tasks[task].name, task.exception())
+        stop.set()
+        _done, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_S)
+        for task in pending:
+            logger.warning(
+                "role %s did not stop within %.0f s; cancelling", task.get_name(), SHUTDOWN_GRACE_S
+            )
+            task.cancel()
+        failures = [
+            t.exception() for t in tasks if t.done() and not t.cancelled() and t.exception()
+        ]
+        if failures:
+            raise SystemExit(1)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,55 @@
+"""Every table of DESIGN §7; importing this package registers them all on Base.metadata."""
+
+from killreport.db.tables.entity import (
+    Alliance,
+    AllianceCorporation,
+    Category,
+    Character,
+    Constellation,
+    Corporation,
+    Group,
+    Region,
+    SolarSystem,
+    Type,
+)
+from killreport.db.tables.killmail import Attacker, Item, Killmail
+from killreport.db.tables.ops import (
+    FeedCursor,
+    HttpCache,
+    JobRun,
+    Lease,
+    QueueMessage,
+)
+from killreport.db.tables.stats import (
+    AllianceSnapshot,
+    CorporationSnapshot,
+    DailyEntityCounter,
+    MarketPrice,
+)
+from killreport.db.tables.user import User
+
+__all__ = [
+    "Alliance",
+    "AllianceCorporation",
+    "AllianceSnapshot",
+    "Attacker",
+    "Category",
+    "Character",
+    "Constellation",
+    "Corporation",
+    "CorporationSnapshot",
+    "DailyEntityCounter",
+    "FeedCursor",
+    "Group",
+    "HttpCache",
+    "Item",
+    "JobRun",
+    "Killmail",
+    "Lease",
+    "MarketPrice",
+    "QueueMessage",
+    "Region",
+    "SolarSystem",
+    "Type",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""ESI client: budget, HTTP cache, typed models."""

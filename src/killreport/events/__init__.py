@@ -1,0 +1,1 @@
+"""Pub/sub of domain events: protocol, Redis and in-process hubs, event contracts."""

@@ -1,0 +1,1 @@
+"""Feed followers with persisted cursors (R2Z2) and gap repair."""

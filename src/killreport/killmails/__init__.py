@@ -1,0 +1,1 @@
+"""Killmails: parse, derive, valuation, repository, the ingest service."""

@@ -1,0 +1,1 @@
+"""The cron table and a runner that holds a single-leader lock."""

@@ -1,0 +1,133 @@
+"""One typed Settings object, read once per process and passed down.
+
+Every field is read from an environment variable with the prefix ``KILLREPORT_``
+(``database_url`` comes from ``KILLREPORT_DATABASE_URL``) or from a ``.env`` file.
+The defaults are the embedded deployment: SQLite, the queue in the database, no Redis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "KILLREPORT_"
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/killreport.sqlite3"
+
+_DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+psycopg://")
+_BROKER_SCHEMES = ("amqp://", "amqps://")
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_HTTP_SCHEMES = ("http://", "https://")
+
+Url = Annotated[str, Field(min_length=1)]
+
+
+class SettingsError(ValueError):
+    """A setting has a wrong value; the message names the variable and the expected form."""
+
+
+def _check_scheme(value: str, schemes: tuple[str, ...], form: str) -> str:
+    if not value.startswith(schemes):
+        raise ValueError(f"expected {form}")
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything a KillReport process is configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # Where data and messages live. Unset broker/redis = embedded deployment.
+    database_url: Url = DEFAULT_DATABASE_URL
+    broker_url: str | None = None
+    redis_url: str | None = None
+
+    # The outside world (the simulator is pointed at by changing these).
+    esi_url: Url = "https://esi.evetech.net"
+    r2z2_url: Url = "https://r2z2.zkillboard.com"
+    zkb_api_url: Url = "https://zkillboard.com/api"
+    sso_url: Url = "https://login.eveonline.com"
+    user_agent_contact: str = "operator@example.invalid"
+    esi_compatibility_date: str = Field("2026-08-18", pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+    # The ESI budget shared by every process of the deployment.
+    esi_max_rps: int = Field(50, ge=1, le=1000)
+    esi_max_concurrency: int = Field(20, ge=1, le=500)
+    esi_error_limit_floor: int = Field(10, ge=1, le=99)
+    zkb_api_min_interval_s: float = Field(1.0, ge=0.0, le=60.0)
+    http_timeout_s: float = Field(30.0, gt=0.0, le=600.0)
+
+    # EVE SSO and secrets.
+    sso_client_id: str = ""
+    sso_client_secret: SecretStr = SecretStr("")
+    sso_callback_url: str = "http://127.0.0.1:8000/auth/callback"
+    secret_key: SecretStr = SecretStr("")
+
+    # Process behaviour.
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    log_json: bool = False
+    data_dir: Path = Path("var")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return _check_scheme(
+            value,
+            _DATABASE_SCHEMES,
+            "sqlite+aiosqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
+        )
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        return _check_scheme(value, _BROKER_SCHEMES, "amqp://USER:PASSWORD@HOST:PORT/VHOST")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        return _check_scheme(value, _REDIS_SCHEMES, "redis://HOST:PORT/DB")
+
+    @field_validator("esi_url", "r2z2_url", "zkb_api_url", "sso_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _check_scheme(value, _HTTP_SCHEMES, "an http:// or https:// URL").rstrip("/")
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent sent to ESI and zKillboard, with the operator's contact."""
+        from killreport import __version__
+
+        return f"KillReport/{__version__} (+{self.user_agent_contact})"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; raise SettingsError naming the variable on a bad value."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"{ENV_PREFIX}{field.upper()}: {message}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from exc

@@ -1,0 +1,1 @@
+"""Offline simulator of ESI, zKillboard and EVE SSO for tests, demos and benchmarks."""

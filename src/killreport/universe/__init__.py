@@ -1,0 +1,1 @@
+"""EVE entities: one spec table, repository, refresh and discovery services."""

@@ -1,0 +1,1 @@
+"""Logged-in pilots and their killmail sync."""

@@ -1,0 +1,1 @@
+"""Queue consumers: runtime, the routes table, thin handlers."""

@@ -1,0 +1,1 @@
+"""zKillboard clients: R2Z2, history dumps, the zKillboard API."""
