@@ -64,7 +64,21 @@ class Settings(BaseSettings):
     esi_max_concurrency: int = Field(20, ge=1, le=500)
     esi_error_limit_floor: int = Field(10, ge=1, le=99)
     zkb_api_min_interval_s: float = Field(1.0, ge=0.0, le=60.0)
+    # At most esi_max_rps requests in any window of this length: a little over 1 s keeps
+    # every calendar second on ESI's side under the cap despite network jitter.
+    esi_rps_window_s: float = Field(1.04, ge=1.0, le=2.0)
+    esi_retry_attempts: int = Field(4, ge=1, le=20)
+    esi_retry_wait_initial_s: float = Field(0.5, ge=0.0, le=60.0)
+    esi_retry_wait_max_s: float = Field(10.0, ge=0.0, le=600.0)
+    r2z2_min_interval_s: float = Field(0.1, ge=0.0, le=60.0)
     http_timeout_s: float = Field(30.0, gt=0.0, le=600.0)
+
+    # Message bus: the embedded queue's lease and polling, RabbitMQ's reconnection.
+    queue_visibility_timeout_s: float = Field(60.0, ge=1.0, le=3600.0)
+    queue_poll_interval_s: float = Field(0.5, gt=0.0, le=10.0)
+    broker_publish_timeout_s: float = Field(30.0, gt=0.0, le=600.0)
+    broker_reconnect_interval_s: float = Field(1.0, gt=0.0, le=60.0)
+    broker_management_url: str | None = None
 
     # EVE SSO and secrets.
     sso_client_id: str = ""

@@ -18,6 +18,7 @@ from killreport.db.tables.ops import (
     HttpCache,
     JobRun,
     Lease,
+    QueueConsumer,
     QueueMessage,
 )
 from killreport.db.tables.stats import (
@@ -47,6 +48,7 @@ __all__ = [
     "Killmail",
     "Lease",
     "MarketPrice",
+    "QueueConsumer",
     "QueueMessage",
     "Region",
     "SolarSystem",

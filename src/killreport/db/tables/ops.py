@@ -35,7 +35,12 @@ class HttpCache(Base):
 
 
 class QueueMessage(Base):
-    """A message of the embedded queue; dead letters live in queue '<name>.dead'."""
+    """A message of the embedded queue; dead letters live in queue '<name>.dead'.
+
+    A message is leasable when `visible_at_ms` has passed: a lease pushes it forward by
+    the visibility timeout (so a crashed consumer's messages come back by themselves),
+    a retry sets it to the retry time. `attempts` counts leases and guards every ack.
+    """
 
     __tablename__ = "queue_messages"
 
@@ -43,19 +48,27 @@ class QueueMessage(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     queue: Mapped[str] = mapped_column(String(128))
-    priority: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # 10 - priority: lower is served first, so one ascending index gives the order.
+    rank: Mapped[int] = mapped_column(SmallInteger)
     body: Mapped[bytes] = mapped_column(LargeBinary)
-    available_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    visible_at_ms: Mapped[int] = mapped_column(BigInteger)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    enqueued_at_ms: Mapped[int] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (
-        Index("ix_queue_messages_ready", "queue", "priority", "available_at", "message_id"),
-        Index("ix_queue_messages_lease", "queue", "leased_until"),
-    )
+    __table_args__ = (Index("ix_queue_messages_next", "queue", "rank", "message_id"),)
+
+
+class QueueConsumer(Base):
+    """A live consumer of the embedded queue, refreshed by its heartbeat (for `status`)."""
+
+    __tablename__ = "queue_consumers"
+
+    consumer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(128))
+    prefetch: Mapped[int] = mapped_column(Integer)
+    seen_at_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class Lease(Base):

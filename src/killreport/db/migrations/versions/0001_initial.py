@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 15:42:31.471040
+Create Date: 2026-11-22 15:51:30.300609
 """
 
 from __future__ import annotations
@@ -340,6 +340,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("type_id", "day", name=op.f("pk_market_prices")),
     )
     op.create_table(
+        "queue_consumers",
+        sa.Column("consumer_id", sa.String(length=64), nullable=False),
+        sa.Column("queue", sa.String(length=128), nullable=False),
+        sa.Column("prefetch", sa.Integer(), nullable=False),
+        sa.Column("seen_at_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("consumer_id", name=op.f("pk_queue_consumers")),
+    )
+    op.create_table(
         "queue_messages",
         sa.Column(
             "message_id",
@@ -348,22 +356,18 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("queue", sa.String(length=128), nullable=False),
-        sa.Column("priority", sa.SmallInteger(), nullable=False),
+        sa.Column("rank", sa.SmallInteger(), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
-        sa.Column("available_at", killreport.db.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("leased_until", killreport.db.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("visible_at_ms", sa.BigInteger(), nullable=False),
         sa.Column("lease_owner", sa.String(length=64), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("created_at", killreport.db.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("enqueued_at_ms", sa.BigInteger(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("message_id", name=op.f("pk_queue_messages")),
     )
     with op.batch_alter_table("queue_messages", schema=None) as batch_op:
-        batch_op.create_index("ix_queue_messages_lease", ["queue", "leased_until"], unique=False)
         batch_op.create_index(
-            "ix_queue_messages_ready",
-            ["queue", "priority", "available_at", "message_id"],
-            unique=False,
+            "ix_queue_messages_next", ["queue", "rank", "message_id"], unique=False
         )
 
     op.create_table(
@@ -449,10 +453,10 @@ def downgrade() -> None:
     op.drop_table("solar_systems")
     op.drop_table("regions")
     with op.batch_alter_table("queue_messages", schema=None) as batch_op:
-        batch_op.drop_index("ix_queue_messages_ready")
-        batch_op.drop_index("ix_queue_messages_lease")
+        batch_op.drop_index("ix_queue_messages_next")
 
     op.drop_table("queue_messages")
+    op.drop_table("queue_consumers")
     op.drop_table("market_prices")
     op.drop_table("leases")
     with op.batch_alter_table("killmails", schema=None) as batch_op:

@@ -1,0 +1,428 @@
+"""The embedded message bus: the queue is a table of the application's own database.
+
+Same promises as RabbitMQ (DESIGN §5): priority order, a lease with a visibility
+timeout (a crashed consumer's messages become visible again), delayed retry, dead
+letters in `<name>.dead`, any number of consumer processes on one SQLite file or on
+PostgreSQL (where claims use SKIP LOCKED). Every lease increments `attempts`, and
+every settle names the attempt it settles, so a stale consumer can never ack a
+message that was leased to someone else meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import cast
+
+from sqlalchemy import Table, case, delete, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from killreport.bus.contracts import MAX_PRIORITY, QUEUES, Message, dead_letter_queue
+from killreport.bus.errors import BusUnavailable, LeaseLost
+from killreport.bus.protocol import Delivery, QueueStats
+from killreport.db.dialect import upsert
+from killreport.db.engine import Database
+from killreport.db.tables.ops import QueueConsumer, QueueMessage
+
+logger = logging.getLogger(__name__)
+
+_MESSAGES = cast(Table, QueueMessage.__table__)
+_CONSUMERS = cast(Table, QueueConsumer.__table__)
+PUBLISH_BATCH = 1000
+MAX_ERROR_CHARS = 2000
+# A poll backs off from this to the configured interval while a queue stays empty.
+MIN_POLL_S = 0.01
+MAX_HEARTBEAT_S = 5.0
+
+
+def now_ms() -> int:
+    """Wall-clock milliseconds, the time base shared by every process on the database."""
+    return int(time.time() * 1000)
+
+
+def _rank(priority: int) -> int:
+    return MAX_PRIORITY - max(0, min(priority, MAX_PRIORITY))
+
+
+@dataclass(slots=True)
+class _Lease:
+    """What one subscription holds: messages leased and not yet settled."""
+
+    subscription: EmbeddedSubscription
+    message_id: int
+    attempt: int
+
+
+class EmbeddedBus:
+    """MessageBus on the `queue_messages` table of `database`."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        visibility_timeout_s: float = 60.0,
+        poll_interval_s: float = 0.5,
+    ) -> None:
+        self.database = database
+        self.visibility_timeout_s = visibility_timeout_s
+        self.poll_interval_s = poll_interval_s
+        self._published: dict[str, asyncio.Event] = {}
+
+    def _wakeup(self, queue: str) -> asyncio.Event:
+        return self._published.setdefault(queue, asyncio.Event())
+
+    async def publish(self, queue: str, message: Message, priority: int = 0) -> None:
+        """Publish one message (committed when this returns)."""
+        await self.publish_many(queue, (message,), priority)
+
+    async def publish_many(self, queue: str, messages: Iterable[Message], priority: int = 0) -> int:
+        """Insert messages in batches of PUBLISH_BATCH rows, one transaction per batch."""
+        total = 0
+        batch: list[dict[str, object]] = []
+        for message in messages:
+            batch.append(self._row(queue, message, priority))
+            if len(batch) >= PUBLISH_BATCH:
+                total += await self._insert(queue, batch)
+                batch = []
+        if batch:
+            total += await self._insert(queue, batch)
+        return total
+
+    def _row(self, queue: str, message: Message, priority: int) -> dict[str, object]:
+        stamp = now_ms()
+        return {
+            "queue": queue,
+            "rank": _rank(priority),
+            "body": message.model_dump_json().encode(),
+            "visible_at_ms": stamp,
+            "lease_owner": None,
+            "attempts": 0,
+            "enqueued_at_ms": stamp,
+            "last_error": None,
+        }
+
+    async def _insert(self, queue: str, rows: list[dict[str, object]]) -> int:
+        try:
+            async with self.database.connection() as conn:
+                await conn.execute(_MESSAGES.insert(), rows)
+        except SQLAlchemyError as exc:
+            raise BusUnavailable(f"could not publish to {queue}: {exc}") from exc
+        self._wakeup(queue).set()
+        return len(rows)
+
+    @asynccontextmanager
+    async def consume(self, queue: str, *, prefetch: int) -> AsyncIterator[EmbeddedSubscription]:
+        """Lease messages of `queue`, at most `prefetch` unsettled; release them on exit."""
+        subscription = EmbeddedSubscription(self, queue, max(1, prefetch))
+        await subscription.start()
+        try:
+            yield subscription
+        finally:
+            await subscription.close()
+
+    def _lease(self, delivery: Delivery) -> _Lease:
+        lease = delivery.token
+        if not isinstance(lease, _Lease):
+            raise TypeError(f"delivery {delivery.message_id} was not made by the embedded bus")
+        return lease
+
+    async def ack(self, delivery: Delivery) -> None:
+        """Delete the message if this delivery still holds its lease."""
+        lease = self._lease(delivery)
+        async with self.database.connection() as conn:
+            result = await conn.execute(delete(_MESSAGES).where(*self._held_by(lease)))
+        self._done(delivery, lease, result.rowcount)
+
+    async def ack_in(self, session: AsyncSession, delivery: Delivery) -> bool:
+        """Delete the message in the handler's own transaction: done and acked commit together."""
+        lease = self._lease(delivery)
+        result = await session.execute(delete(_MESSAGES).where(*self._held_by(lease)))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise LeaseLost(delivery.queue, delivery.message_id)
+        lease.subscription.forget(lease.message_id)
+        return True
+
+    async def retry(self, delivery: Delivery, *, delay_s: float, error: str) -> None:
+        """Make the message visible again after `delay_s`; the next lease is attempt + 1."""
+        lease = self._lease(delivery)
+        values = {
+            "visible_at_ms": now_ms() + int(max(0.0, delay_s) * 1000),
+            "lease_owner": None,
+            "last_error": error[:MAX_ERROR_CHARS],
+        }
+        async with self.database.connection() as conn:
+            result = await conn.execute(
+                update(_MESSAGES).where(*self._held_by(lease)).values(values)
+            )
+        self._done(delivery, lease, result.rowcount)
+
+    async def dead_letter(self, delivery: Delivery, *, error: str) -> None:
+        """Move the message to `<queue>.dead`, keeping its attempts and the error."""
+        lease = self._lease(delivery)
+        values = {
+            "queue": dead_letter_queue(delivery.queue),
+            "visible_at_ms": now_ms(),
+            "lease_owner": None,
+            "last_error": error[:MAX_ERROR_CHARS],
+        }
+        async with self.database.connection() as conn:
+            result = await conn.execute(
+                update(_MESSAGES).where(*self._held_by(lease)).values(values)
+            )
+        self._done(delivery, lease, result.rowcount)
+
+    @staticmethod
+    def _held_by(lease: _Lease) -> tuple[ColumnElement[bool], ...]:
+        return (
+            _MESSAGES.c.message_id == lease.message_id,
+            _MESSAGES.c.attempts == lease.attempt,
+        )
+
+    @staticmethod
+    def _done(delivery: Delivery, lease: _Lease, rowcount: int) -> None:
+        lease.subscription.forget(lease.message_id)
+        if rowcount != 1:
+            logger.warning(
+                "message %s on %s (attempt %d) was leased to another consumer meanwhile; "
+                "left to it",
+                delivery.message_id,
+                delivery.queue,
+                delivery.attempt,
+            )
+
+    async def queue_stats(self, queues: Sequence[str] | None = None) -> list[QueueStats]:
+        """Counts per queue from the table (exact, as of now)."""
+        names = list(queues if queues is not None else QUEUES)
+        wanted = [*names, *(dead_letter_queue(name) for name in names)]
+        stamp = now_ms()
+        m = _MESSAGES.c
+        visible = m.visible_at_ms <= stamp
+        counts = (
+            select(
+                m.queue,
+                func.count().label("total"),
+                func.sum(case((visible, 1), else_=0)).label("ready"),
+                func.sum(case((~visible & m.lease_owner.is_not(None), 1), else_=0)).label(
+                    "unacked"
+                ),
+            )
+            .where(m.queue.in_(wanted))
+            .group_by(m.queue)
+        )
+        consumers = (
+            select(_CONSUMERS.c.queue, func.count())
+            .where(
+                _CONSUMERS.c.queue.in_(names),
+                _CONSUMERS.c.seen_at_ms >= stamp - int(self._stale_after_s() * 1000),
+            )
+            .group_by(_CONSUMERS.c.queue)
+        )
+        try:
+            async with self.database.connection() as conn:
+                rows = {row.queue: row for row in (await conn.execute(counts)).all()}
+                live = {row[0]: int(row[1]) for row in (await conn.execute(consumers)).all()}
+        except SQLAlchemyError as exc:
+            raise BusUnavailable(f"could not read queue counts: {exc}") from exc
+        stats = []
+        for name in names:
+            row = rows.get(name)
+            total = int(row.total) if row else 0
+            ready = int(row.ready or 0) if row else 0
+            unacked = int(row.unacked or 0) if row else 0
+            dead = rows.get(dead_letter_queue(name))
+            stats.append(
+                QueueStats(
+                    queue=name,
+                    ready=ready,
+                    unacked=unacked,
+                    consumers=live.get(name, 0),
+                    delayed=total - ready - unacked,
+                    dead=int(dead.total) if dead else 0,
+                )
+            )
+        return stats
+
+    async def purge(self, queues: Sequence[str]) -> dict[str, int]:
+        """Delete every message of the named queues (a name ending in .dead purges dead letters)."""
+        purged: dict[str, int] = {}
+        async with self.database.connection() as conn:
+            for name in queues:
+                result = await conn.execute(delete(_MESSAGES).where(_MESSAGES.c.queue == name))
+                purged[name] = int(result.rowcount)
+        return purged
+
+    async def ping(self) -> None:
+        """The queue lives in the database: answer when it does."""
+        await self.database.ping()
+
+    async def close(self) -> None:
+        """Nothing to close: the database belongs to the container."""
+
+    def heartbeat_s(self) -> float:
+        """How often a consumer extends its leases and says it is alive."""
+        return min(MAX_HEARTBEAT_S, self.visibility_timeout_s / 3)
+
+    def _stale_after_s(self) -> float:
+        return self.heartbeat_s() * 3
+
+
+@dataclass(eq=False)
+class EmbeddedSubscription:
+    """One consumer of one queue: leases in batches, extends leases while they run."""
+
+    bus: EmbeddedBus
+    queue: str
+    prefetch: int
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
+    _buffer: list[Delivery] = field(default_factory=list)
+    _held: dict[int, int] = field(default_factory=dict)  # message_id -> attempt
+    _claiming: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _stopped: bool = False
+    _heartbeat: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Register as a consumer and start the lease heartbeat."""
+        await self._beat()
+        self._heartbeat = asyncio.create_task(self._beat_forever(), name=f"lease-{self.queue}")
+        logger.info(
+            "consumer %s subscribed to %s (prefetch %d)", self.owner, self.queue, self.prefetch
+        )
+
+    def forget(self, message_id: int) -> None:
+        """The message was settled: stop extending its lease."""
+        self._held.pop(message_id, None)
+
+    async def next(self) -> Delivery | None:
+        """The next leased message in priority order; None once stopped."""
+        delay_s = MIN_POLL_S
+        wakeup = self.bus._wakeup(self.queue)
+        while not self._stopped:
+            if self._buffer:
+                return self._buffer.pop(0)
+            async with self._claiming:
+                if not self._buffer and not self._stopped:
+                    self._buffer.extend(await self._claim())
+            if self._buffer:
+                continue
+            wakeup.clear()
+            try:
+                await asyncio.wait_for(wakeup.wait(), timeout=delay_s)
+            except TimeoutError:
+                delay_s = min(delay_s * 2, self.bus.poll_interval_s)
+        return None
+
+    async def _claim(self) -> list[Delivery]:
+        room = self.prefetch - len(self._held)
+        if room <= 0:
+            return []
+        stamp = now_ms()
+        m = _MESSAGES.c
+        candidates = (
+            select(m.message_id)
+            .where(m.queue == self.queue, m.visible_at_ms <= stamp)
+            .order_by(m.rank, m.message_id)
+            .limit(room)
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            update(_MESSAGES)
+            .where(m.message_id.in_(candidates.scalar_subquery()))
+            .values(
+                lease_owner=self.owner,
+                visible_at_ms=stamp + int(self.bus.visibility_timeout_s * 1000),
+                attempts=m.attempts + 1,
+            )
+            .returning(m.message_id, m.rank, m.body, m.attempts)
+        )
+        try:
+            async with self.bus.database.connection() as conn:
+                rows = list((await conn.execute(statement)).all())
+        except SQLAlchemyError as exc:
+            logger.warning("consumer %s could not lease from %s: %s", self.owner, self.queue, exc)
+            return []
+        rows.sort(key=lambda row: (row.rank, row.message_id))
+        deliveries = []
+        for row in rows:
+            self._held[row.message_id] = row.attempts
+            deliveries.append(
+                Delivery(
+                    queue=self.queue,
+                    message_id=str(row.message_id),
+                    body=bytes(row.body),
+                    priority=MAX_PRIORITY - row.rank,
+                    attempt=row.attempts,
+                    token=_Lease(self, row.message_id, row.attempts),
+                )
+            )
+        return deliveries
+
+    async def _beat(self) -> None:
+        stamp = now_ms()
+        row = {
+            "consumer_id": self.owner,
+            "queue": self.queue,
+            "prefetch": self.prefetch,
+            "seen_at_ms": stamp,
+        }
+        async with self.bus.database.connection() as conn:
+            await conn.execute(
+                upsert(self.bus.database.dialect, _CONSUMERS, key=["consumer_id"]), row
+            )
+            if self._held:
+                await conn.execute(
+                    update(_MESSAGES)
+                    .where(
+                        _MESSAGES.c.message_id.in_(list(self._held)),
+                        _MESSAGES.c.lease_owner == self.owner,
+                    )
+                    .values(visible_at_ms=stamp + int(self.bus.visibility_timeout_s * 1000))
+                )
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.bus.heartbeat_s())
+            try:
+                await self._beat()
+            except SQLAlchemyError as exc:
+                logger.warning("consumer %s could not extend its leases: %s", self.owner, exc)
+
+    async def stop(self) -> None:
+        """Lease nothing more; give the messages not yet handed out back to the queue."""
+        self._stopped = True
+        self.bus._wakeup(self.queue).set()
+        async with self._claiming:
+            returned, self._buffer = self._buffer, []
+        if not returned:
+            return
+        leases = [d.token for d in returned if isinstance(d.token, _Lease)]
+        m = _MESSAGES.c
+        async with self.bus.database.connection() as conn:
+            for lease in leases:
+                # Not attempted: undo the lease's attempt so the retry budget is intact.
+                await conn.execute(
+                    update(_MESSAGES)
+                    .where(m.message_id == lease.message_id, m.attempts == lease.attempt)
+                    .values(visible_at_ms=now_ms(), lease_owner=None, attempts=m.attempts - 1)
+                )
+                self.forget(lease.message_id)
+        logger.info(
+            "consumer %s returned %d unstarted messages to %s", self.owner, len(leases), self.queue
+        )
+
+    async def close(self) -> None:
+        """Stop, end the heartbeat and unregister."""
+        await self.stop()
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        async with self.bus.database.connection() as conn:
+            await conn.execute(delete(_CONSUMERS).where(_CONSUMERS.c.consumer_id == self.owner))
