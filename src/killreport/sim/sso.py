@@ -27,6 +27,8 @@ from killreport.sim.sso_tokens import (
     owner_hash,
 )
 
+__all__ = ["SsoClaims", "SsoError", "SsoSimulator", "pkce_challenge"]
+
 logger = logging.getLogger(__name__)
 
 DISCOVERY_PATH = "/.well-known/oauth-authorization-server"
@@ -269,13 +271,20 @@ class SsoSimulator:
         character_id = int(character) if character.isdigit() else 0
         if character_id not in self._characters():
             return _error_page(SsoError(400, "invalid_request", "Unknown character."))
+        now_s = self._clock()
+        # Drop lapsed codes so a long benchmark run does not pile them up.
+        self._codes = {
+            code: grant
+            for code, grant in self._codes.items()
+            if now_s - grant.issued_at_s <= CODE_LIFETIME_S
+        }
         code = base64.urlsafe_b64encode(self._rng.randbytes(16)).decode().rstrip("=")
         self._codes[code] = _CodeGrant(
             character_id=character_id,
             client_id=auth.client_id,
             scopes=auth.scopes,
             code_challenge=auth.code_challenge,
-            issued_at_s=self._clock(),
+            issued_at_s=now_s,
         )
         logger.info("sso consent character_id=%d scopes=%d", character_id, len(auth.scopes))
         location = URL(auth.redirect_uri).update_query(code=code, state=auth.state)
