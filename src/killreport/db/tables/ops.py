@@ -32,6 +32,8 @@ class HttpCache(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # X-Pages of a paged resource, so a fresh first page still says how many follow.
+    pages: Mapped[int | None] = mapped_column(Integer)
 
 
 class QueueMessage(Base):

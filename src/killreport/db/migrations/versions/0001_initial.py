@@ -226,6 +226,7 @@ def upgrade() -> None:
         sa.Column("expires_at", killreport.db.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("fetched_at", killreport.db.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=True),
+        sa.Column("pages", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("url", name=op.f("pk_http_cache")),
     )
     op.create_table(
