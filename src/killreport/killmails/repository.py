@@ -1,0 +1,402 @@
+"""Killmail storage: the ingest lock, bulk writes (COPY / executemany), prices, ESI rebuild.
+
+Bulk rows bypass the ORM: PostgreSQL gets one COPY per table per batch, SQLite one
+executemany per table. Values are written in each dialect's storage form, the same
+form SQLAlchemy's column types read back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from killreport.db.dialect import insert_for
+from killreport.db.tables import (
+    Alliance,
+    Attacker,
+    Character,
+    Corporation,
+    DailyEntityCounter,
+    Item,
+    Killmail,
+    MarketPrice,
+    SolarSystem,
+    Type,
+)
+from killreport.killmails.models import JsonObject, MissingEntities
+from killreport.killmails.valuation import PriceBook
+
+# Any number that no other advisory lock in the code uses: "KR" ingest.
+INGEST_LOCK_KEY = 0x4B52_0001
+ID_CHUNK = 5000
+PRICE_LOOKBACK_DAYS = 30
+
+KILLMAIL_COLUMNS = tuple(c.name for c in Killmail.__table__.columns)
+ATTACKER_COLUMNS = tuple(c.name for c in Attacker.__table__.columns)
+ITEM_COLUMNS = tuple(c.name for c in Item.__table__.columns)
+KILLMAIL_TIME_INDEX = KILLMAIL_COLUMNS.index("killmail_time")
+INGESTED_AT_INDEX = KILLMAIL_COLUMNS.index("ingested_at")
+LABELS_INDEX = KILLMAIL_COLUMNS.index("labels")
+ATTACKER_TIME_INDEX = ATTACKER_COLUMNS.index("killmail_time")
+BOOLEAN_KILLMAIL_COLUMNS = tuple(KILLMAIL_COLUMNS.index(name) for name in ("npc", "solo", "awox"))
+FINAL_BLOW_INDEX = ATTACKER_COLUMNS.index("final_blow")
+
+
+@dataclass(frozen=True, slots=True)
+class EntityKind:
+    """An entity table a killmail can reference, for the missing-entity check."""
+
+    name: str
+    table: Table
+    key: str
+
+
+ENTITY_KINDS = (
+    EntityKind("character", Character.__table__, "character_id"),  # type: ignore[arg-type]
+    EntityKind("corporation", Corporation.__table__, "corporation_id"),  # type: ignore[arg-type]
+    EntityKind("alliance", Alliance.__table__, "alliance_id"),  # type: ignore[arg-type]
+    EntityKind("type", Type.__table__, "type_id"),  # type: ignore[arg-type]
+    EntityKind("system", SolarSystem.__table__, "system_id"),  # type: ignore[arg-type]
+)
+
+
+def _dialect(session: AsyncSession) -> str:
+    bind = session.get_bind()
+    return bind.dialect.name
+
+
+def _chunks(ids: Sequence[int], size: int = ID_CHUNK) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+async def lock_for_ingest(session: AsyncSession) -> None:
+    """Serialize ingesting transactions, so sequences stay dense and duplicates are seen.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a no-op write takes the
+    database's write lock now, before the reads that decide what is new.
+    """
+    if _dialect(session) == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK_KEY})
+    else:
+        await session.execute(text("UPDATE feed_cursors SET position = position WHERE 1 = 0"))
+
+
+async def existing_ids(session: AsyncSession, killmail_ids: Sequence[int]) -> set[int]:
+    """Which of these killmail ids are stored already."""
+    found: set[int] = set()
+    for chunk in _chunks(sorted(set(killmail_ids))):
+        rows = await session.execute(
+            select(Killmail.killmail_id).where(Killmail.killmail_id.in_(chunk))
+        )
+        found.update(rows.scalars())
+    return found
+
+
+async def last_sequence(session: AsyncSession) -> int:
+    """The highest sequence given so far (0 on an empty database)."""
+    value = await session.scalar(select(func.max(Killmail.sequence)))
+    return int(value or 0)
+
+
+async def load_prices(
+    session: AsyncSession, type_ids: Iterable[int], days: Iterable[date]
+) -> PriceBook:
+    """Prices of these types around these days (plus the nearest day for types without one)."""
+    book = PriceBook()
+    wanted = sorted(set(type_ids))
+    day_list = sorted(set(days))
+    if not wanted or not day_list:
+        return book
+    low, high = day_list[0] - timedelta(days=PRICE_LOOKBACK_DAYS), day_list[-1]
+    price = func.coalesce(MarketPrice.average_price, MarketPrice.adjusted_price)
+    for chunk in _chunks(wanted):
+        rows = await session.execute(
+            select(MarketPrice.type_id, MarketPrice.day, price).where(
+                MarketPrice.type_id.in_(chunk),
+                MarketPrice.day >= low,
+                MarketPrice.day <= high,
+                price.is_not(None),
+            )
+        )
+        for type_id, day, amount in rows:
+            book.add(type_id, day, float(amount))
+    missing = [t for t in wanted if not book.known(t)]
+    for chunk in _chunks(missing):
+        nearest = (
+            select(MarketPrice.type_id, func.min(MarketPrice.day).label("day"))
+            .where(MarketPrice.type_id.in_(chunk), MarketPrice.day > high, price.is_not(None))
+            .group_by(MarketPrice.type_id)
+            .union_all(
+                select(MarketPrice.type_id, func.max(MarketPrice.day).label("day"))
+                .where(MarketPrice.type_id.in_(chunk), MarketPrice.day < low, price.is_not(None))
+                .group_by(MarketPrice.type_id)
+            )
+            .subquery()
+        )
+        rows = await session.execute(
+            select(MarketPrice.type_id, MarketPrice.day, price).join(
+                nearest,
+                (nearest.c.type_id == MarketPrice.type_id) & (nearest.c.day == MarketPrice.day),
+            )
+        )
+        for type_id, day, amount in rows:
+            book.add(type_id, day, float(amount))
+    return book
+
+
+async def store_prices(
+    session: AsyncSession, rows: Sequence[tuple[int, date, float | None, float | None]]
+) -> None:
+    """Upsert daily market prices (type_id, day, average, adjusted)."""
+    if not rows:
+        return
+    table = MarketPrice.__table__
+    stmt = insert_for(_dialect(session), table)  # type: ignore[arg-type]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["type_id", "day"],
+        set_={
+            "average_price": stmt.excluded.average_price,
+            "adjusted_price": stmt.excluded.adjusted_price,
+        },
+    )
+    await session.execute(
+        stmt,
+        [
+            {"type_id": t, "day": d, "average_price": avg, "adjusted_price": adj}
+            for t, d, avg, adj in rows
+        ],
+    )
+
+
+def _sqlite_time(value: datetime) -> str:
+    # SQLAlchemy's SQLite DATETIME storage format (naive UTC, microseconds), see UtcDateTime.
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_rows(
+    rows: list[tuple[Any, ...]], times: Sequence[int], booleans: Sequence[int], json_at: int | None
+) -> list[tuple[Any, ...]]:
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index in times:
+            values[index] = _sqlite_time(values[index])
+        for index in booleans:
+            values[index] = int(values[index])
+        if json_at is not None:
+            values[json_at] = json.dumps(values[json_at])
+        converted.append(tuple(values))
+    return converted
+
+
+async def _copy(
+    connection: AsyncConnection, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    async with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            await copy.write_row(row)
+
+
+async def write_rows(
+    session: AsyncSession,
+    killmails: list[tuple[Any, ...]],
+    attackers: list[tuple[Any, ...]],
+    items: list[tuple[Any, ...]],
+) -> None:
+    """Insert new killmail, attacker and item rows (already known not to exist)."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        labelled = [
+            (*row[:LABELS_INDEX], json.dumps(row[LABELS_INDEX]), *row[LABELS_INDEX + 1 :])
+            for row in killmails
+        ]
+        await _copy(connection, "killmails", KILLMAIL_COLUMNS, labelled)
+        await _copy(connection, "attackers", ATTACKER_COLUMNS, attackers)
+        await _copy(connection, "items", ITEM_COLUMNS, items)
+        return
+    for table, columns, rows in (
+        (
+            "killmails",
+            KILLMAIL_COLUMNS,
+            _sqlite_rows(
+                killmails,
+                (KILLMAIL_TIME_INDEX, INGESTED_AT_INDEX),
+                BOOLEAN_KILLMAIL_COLUMNS,
+                LABELS_INDEX,
+            ),
+        ),
+        (
+            "attackers",
+            ATTACKER_COLUMNS,
+            _sqlite_rows(attackers, (ATTACKER_TIME_INDEX,), (FINAL_BLOW_INDEX,), None),
+        ),
+        ("items", ITEM_COLUMNS, items),
+    ):
+        if rows:
+            marks = ", ".join("?" for _ in columns)
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+            await connection.exec_driver_sql(sql, rows)
+
+
+async def add_counters(
+    session: AsyncSession, rows: dict[tuple[str, int, date], list[float]]
+) -> None:
+    """Add kills, losses, ISK and points to daily per-entity counters, in key order."""
+    if not rows:
+        return
+    table = DailyEntityCounter.__table__
+    stmt = insert_for(_dialect(session), table)  # type: ignore[arg-type]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["entity_kind", "entity_id", "day"],
+        set_={
+            name: table.c[name] + stmt.excluded[name]
+            for name in ("kills", "losses", "isk_destroyed", "isk_lost", "points")
+        },
+    )
+    await session.execute(
+        stmt,
+        [
+            {
+                "entity_kind": kind,
+                "entity_id": entity_id,
+                "day": day,
+                "kills": int(v[0]),
+                "losses": int(v[1]),
+                "isk_destroyed": round(v[2], 2),
+                "isk_lost": round(v[3], 2),
+                "points": int(v[4]),
+            }
+            for (kind, entity_id, day), v in sorted(rows.items())
+        ],
+    )
+
+
+async def missing_entities(
+    session: AsyncSession, referenced: dict[str, set[int]]
+) -> MissingEntities:
+    """Which referenced ids each entity table lacks."""
+    missing: dict[str, frozenset[int]] = {}
+    for kind in ENTITY_KINDS:
+        wanted = sorted(i for i in referenced.get(kind.name, ()) if i > 0)
+        if not wanted:
+            continue
+        column = kind.table.c[kind.key]
+        found: set[int] = set()
+        for chunk in _chunks(wanted):
+            rows = await session.execute(select(column).where(column.in_(chunk)))
+            found.update(rows.scalars())
+        absent = frozenset(wanted) - found
+        if absent:
+            missing[kind.name] = absent
+    return MissingEntities(missing)
+
+
+def _present(pairs: Iterable[tuple[str, Any]]) -> JsonObject:
+    return {key: value for key, value in pairs if value is not None}
+
+
+def _esi_time(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def load_killmail(
+    session: AsyncSession, killmail_id: int
+) -> tuple[Killmail, list[Attacker], list[Item]] | None:
+    """The stored killmail row with its attackers and items in ESI order, or None."""
+    killmail = await session.get(Killmail, killmail_id)
+    if killmail is None:
+        return None
+    attackers = (
+        await session.scalars(
+            select(Attacker).where(Attacker.killmail_id == killmail_id).order_by(Attacker.position)
+        )
+    ).all()
+    items = (
+        await session.scalars(
+            select(Item).where(Item.killmail_id == killmail_id).order_by(Item.position)
+        )
+    ).all()
+    return killmail, list(attackers), list(items)
+
+
+def esi_body(
+    killmail: Killmail, attackers: Sequence[Attacker], items: Sequence[Item]
+) -> JsonObject:
+    """Rebuild exactly the ESI body (same keys, values and order) from stored rows."""
+    children: dict[int | None, list[Item]] = {}
+    for item in items:
+        children.setdefault(item.parent_position, []).append(item)
+
+    def item_json(item: Item) -> JsonObject:
+        body = _present(
+            (
+                ("flag", item.flag),
+                ("item_type_id", item.item_type_id),
+                (
+                    "items",
+                    [item_json(c) for c in children[item.position]]
+                    if item.position in children
+                    else None,
+                ),
+                ("quantity_destroyed", item.quantity_destroyed),
+                ("quantity_dropped", item.quantity_dropped),
+                ("singleton", item.singleton),
+            )
+        )
+        return body
+
+    position = None
+    if killmail.position_x is not None:
+        position = {"x": killmail.position_x, "y": killmail.position_y, "z": killmail.position_z}
+    victim = _present(
+        (
+            ("alliance_id", killmail.victim_alliance_id),
+            ("character_id", killmail.victim_character_id),
+            ("corporation_id", killmail.victim_corporation_id),
+            ("damage_taken", killmail.victim_damage_taken),
+            ("faction_id", killmail.victim_faction_id),
+            ("items", [item_json(i) for i in children.get(None, [])]),
+            ("position", position),
+            ("ship_type_id", killmail.victim_ship_type_id),
+        )
+    )
+    return _present(
+        (
+            (
+                "attackers",
+                [
+                    _present(
+                        (
+                            ("alliance_id", a.alliance_id),
+                            ("character_id", a.character_id),
+                            ("corporation_id", a.corporation_id),
+                            ("damage_done", a.damage_done),
+                            ("faction_id", a.faction_id),
+                            ("final_blow", a.final_blow),
+                            ("security_status", a.security_status),
+                            ("ship_type_id", a.ship_type_id),
+                            ("weapon_type_id", a.weapon_type_id),
+                        )
+                    )
+                    for a in attackers
+                ],
+            ),
+            ("killmail_id", killmail.killmail_id),
+            ("killmail_time", _esi_time(killmail.killmail_time)),
+            ("moon_id", killmail.moon_id),
+            ("solar_system_id", killmail.solar_system_id),
+            ("victim", victim),
+            ("war_id", killmail.war_id),
+        )
+    )

@@ -1,0 +1,143 @@
+"""ISK values of a killmail, frozen at ingest: zKillboard's when the source has them, else ours.
+
+Our values follow zKillboard's pricing rules (`classes/Price.php`, anchors §1.1): the
+market price of the kill's day (the nearest stored day when that day is missing),
+blueprint copies (singleton 2), SKINs (category 91) and the frigate escape bay 0.01 ISK;
+destroyed and dropped quantities are valued separately and container contents count.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from killreport.killmails.models import ItemLine, ParsedKillmail, Valuation
+from killreport.universe.static import StaticUniverse
+
+TOKEN_PRICE = 0.01
+SKIN_CATEGORY_ID = 91
+BLUEPRINT_COPY_SINGLETON = 2
+FRIGATE_ESCAPE_BAY_FLAG = 179
+
+# Slots whose contents are the fit (low, mid, high, rigs, subsystems, structure services),
+# plus drone bay, implants, fighter bay and tubes and structure fuel, as zKillboard counts
+# for fittedValue.
+FITTED_FLAGS = frozenset(
+    [
+        *range(11, 35),
+        *range(92, 100),
+        *range(125, 133),
+        *range(164, 172),
+        *(87, 89, 158, 159, 160, 161, 162, 163, 172),
+    ]
+)
+
+
+@dataclass
+class PriceBook:
+    """Daily prices per type; `price` picks the kill's day or the nearest stored day."""
+
+    _days: dict[int, list[date]] = field(default_factory=dict)
+    _prices: dict[int, list[float]] = field(default_factory=dict)
+
+    def add(self, type_id: int, day: date, price: float) -> None:
+        """Record the price of a type on a day (rows may come in any order)."""
+        days = self._days.setdefault(type_id, [])
+        prices = self._prices.setdefault(type_id, [])
+        index = bisect.bisect_left(days, day)
+        if index < len(days) and days[index] == day:
+            prices[index] = price
+            return
+        days.insert(index, day)
+        prices.insert(index, price)
+
+    def price(self, type_id: int, day: date) -> float | None:
+        """The price on `day`, else the latest before it, else the earliest after it."""
+        days = self._days.get(type_id)
+        if not days:
+            return None
+        index = bisect.bisect_right(days, day)
+        return self._prices[type_id][index - 1 if index else 0]
+
+    def known(self, type_id: int) -> bool:
+        """True when the book has any price for the type."""
+        return type_id in self._days
+
+    def __len__(self) -> int:
+        return len(self._days)
+
+
+def flatten_items(items: Iterable[ItemLine]) -> Iterator[tuple[int, int | None, ItemLine]]:
+    """Depth-first (position, parent position, item): the order items are stored in."""
+    position = 0
+
+    def walk(
+        lines: Iterable[ItemLine], parent: int | None
+    ) -> Iterator[tuple[int, int | None, ItemLine]]:
+        nonlocal position
+        for line in lines:
+            here = position
+            position += 1
+            yield here, parent, line
+            if line.items:
+                yield from walk(line.items, here)
+
+    return walk(items, None)
+
+
+def unit_price(
+    type_id: int, singleton: int, flag: int, day: date, book: PriceBook, universe: StaticUniverse
+) -> float | None:
+    """The price of one unit of an item line under zKillboard's rules; None when unknown."""
+    if singleton == BLUEPRINT_COPY_SINGLETON or flag == FRIGATE_ESCAPE_BAY_FLAG:
+        return TOKEN_PRICE
+    if universe.category_of_type(type_id) == SKIN_CATEGORY_ID:
+        return TOKEN_PRICE
+    return book.price(type_id, day)
+
+
+def value(killmail: ParsedKillmail, book: PriceBook, universe: StaticUniverse) -> Valuation:
+    """Value the killmail: zkb values when present, else ours from the price book."""
+    day = killmail.killmail_time.date()
+    ship_price = book.price(killmail.victim.ship_type_id, day)
+    priced = ship_price is not None
+    unpriced = ship_price is None
+    destroyed = ship_price or 0.0
+    dropped = 0.0
+    fitted = ship_price or 0.0
+    unit_values: list[float | None] = []
+    for _position, parent, line in flatten_items(killmail.victim.items):
+        price = unit_price(line.item_type_id, line.singleton, line.flag, day, book, universe)
+        unit_values.append(price)
+        if price is None:
+            unpriced = True
+            continue
+        priced = True
+        lost = price * (line.quantity_destroyed or 0)
+        left = price * (line.quantity_dropped or 0)
+        destroyed += lost
+        dropped += left
+        if parent is None and line.flag in FITTED_FLAGS:
+            fitted += lost + left
+    zkb = killmail.zkb
+    if zkb is not None and zkb.total_value is not None:
+        return Valuation(
+            fitted_value=zkb.fitted_value,
+            dropped_value=zkb.dropped_value,
+            destroyed_value=zkb.destroyed_value,
+            total_value=zkb.total_value,
+            value_source="zkb",
+            unit_values=tuple(unit_values),
+        )
+    if not priced:
+        return Valuation(None, None, None, None, "none", tuple(unit_values))
+    return Valuation(
+        fitted_value=round(fitted, 2),
+        dropped_value=round(dropped, 2),
+        destroyed_value=round(destroyed, 2),
+        total_value=round(destroyed + dropped, 2),
+        value_source="partial" if unpriced else "market",
+        unit_values=tuple(unit_values),
+    )
