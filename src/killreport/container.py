@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from killreport.bus.factory import create_bus
 from killreport.bus.protocol import MessageBus
 from killreport.db.engine import Database
+from killreport.events.hub import EventHub, InProcessHub, build_hub
 from killreport.health import Probe
 from killreport.settings import Settings
 
@@ -33,6 +34,8 @@ class Container:
     settings: Settings
     database: Database
     bus: MessageBus
+    # Events after commit: Redis pub/sub when redis_url is set, else in-process.
+    events: EventHub = field(default_factory=InProcessHub)
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     def readiness_probes(self) -> dict[str, Probe]:
@@ -51,9 +54,11 @@ async def build(settings: Settings) -> AsyncIterator[Container]:
     """Build the container for a process and close everything it opened on exit."""
     database = Database.from_url(settings.database_url)
     bus = create_bus(settings, database)
-    container = Container(settings=settings, database=database, bus=bus)
+    events = build_hub(settings.redis_url)
+    container = Container(settings=settings, database=database, bus=bus, events=events)
     async with container.stack:
         container.stack.push_async_callback(database.dispose)
         container.stack.push_async_callback(bus.close)
+        container.stack.push_async_callback(events.close)
         logger.debug("container built for database dialect %s", database.dialect)
         yield container
