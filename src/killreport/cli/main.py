@@ -7,7 +7,7 @@ import sys
 from cyclopts import App
 
 from killreport import __version__
-from killreport.cli import db, serve
+from killreport.cli import db, purge, serve, status, worker
 from killreport.settings import SettingsError
 
 app = App(
@@ -16,7 +16,7 @@ app = App(
     help="KillReport: a self-hosted EVE Online killboard back end.",
 )
 
-for command in (*serve.COMMANDS, db.app):
+for command in (*serve.COMMANDS, db.app, worker.worker, status.status, purge.purge):
     app.command(command)
 
 

@@ -1,0 +1,99 @@
+"""`killreport status [--json]`: the state of the deployment, one section per concern.
+
+Sections are one table: add a concern with one line in `SECTIONS`, a name and an
+async function Container -> dict (ESI budget, entity counts, killmail totals, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from killreport import container as container_module
+from killreport.bus.contracts import QUEUES
+from killreport.cli.context import start
+from killreport.container import Container
+
+StatusSection = Callable[[Container], Awaitable[dict[str, Any]]]
+
+
+async def queue_section(container: Container) -> dict[str, Any]:
+    """Per queue: worker name, ready, unacked, consumers, delayed retries, dead letters."""
+    stats = await container.bus.queue_stats(list(QUEUES))
+    return {
+        s.queue: {
+            "worker": QUEUES[s.queue].worker,
+            "ready": s.ready,
+            "unacked": s.unacked,
+            "consumers": s.consumers,
+            "delayed": s.delayed,
+            "dead": s.dead,
+        }
+        for s in stats
+    }
+
+
+SECTIONS: tuple[tuple[str, StatusSection], ...] = (("queues", queue_section),)
+
+
+async def collect(container: Container) -> dict[str, Any]:
+    """Every section's report, by section name; a failing section reports its error."""
+    names = [name for name, _ in SECTIONS]
+    results = await asyncio.gather(
+        *(section(container) for _, section in SECTIONS), return_exceptions=True
+    )
+    report: dict[str, Any] = {}
+    for name, result in zip(names, results, strict=True):
+        if isinstance(result, BaseException):
+            report[name] = {"error": f"{type(result).__name__}: {result}"}
+        else:
+            report[name] = result
+    return report
+
+
+def _render(report: dict[str, Any]) -> None:
+    # A pipe gets whole names instead of rich's default 80 columns.
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    for name, body in report.items():
+        rows = [value for value in body.values() if isinstance(value, dict)]
+        if rows and len(rows) == len(body):
+            columns = list(dict.fromkeys(key for row in rows for key in row))
+            table = Table(title=name, title_justify="left")
+            table.add_column("name")
+            for column in columns:
+                table.add_column(column, justify="right")
+            for key, row in body.items():
+                cells = ["-" if row.get(c) is None else str(row.get(c)) for c in columns]
+                table.add_row(key, *cells)
+            console.print(table)
+        else:
+            console.print(f"[bold]{name}[/bold]")
+            for key, value in body.items():
+                console.print(f"  {key}: {value}")
+
+
+def status(*, json: bool = False) -> None:
+    """Show queues (ready, unacked, consumers, delayed, dead) and the other status sections.
+
+    Parameters
+    ----------
+    json
+        Print one JSON document instead of tables.
+    """
+    settings = start()
+
+    async def gather() -> dict[str, Any]:
+        async with container_module.build(settings) as container:
+            return await collect(container)
+
+    report = asyncio.run(gather())
+    if json:
+        print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+    else:
+        _render(report)
