@@ -34,6 +34,13 @@ class Alliance(Freshness, Base):
     date_founded: Mapped[datetime | None] = mapped_column(UtcDateTime)
     creator_id: Mapped[int | None] = mapped_column(EveId)
     creator_corporation_id: Mapped[int | None] = mapped_column(EveId)
+    # Denormalised by `killreport stats alliance-counts` (daily): corporations and their
+    # members from `corporations`, kills and losses from the daily counters.
+    corporation_count: Mapped[int | None] = mapped_column(Integer)
+    member_count: Mapped[int | None] = mapped_column(Integer)
+    kill_count: Mapped[int | None] = mapped_column(Integer)
+    loss_count: Mapped[int | None] = mapped_column(Integer)
+    counts_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class AllianceCorporation(Base):

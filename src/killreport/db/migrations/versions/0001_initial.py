@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 15:51:30.300609
+Create Date: 2026-11-22 15:54:07.146003
 """
 
 from __future__ import annotations
@@ -55,6 +55,13 @@ def upgrade() -> None:
         sa.Column("date_founded", killreport.db.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("creator_id", sa.BigInteger(), nullable=True),
         sa.Column("creator_corporation_id", sa.BigInteger(), nullable=True),
+        sa.Column("corporation_count", sa.Integer(), nullable=True),
+        sa.Column("member_count", sa.Integer(), nullable=True),
+        sa.Column("kill_count", sa.Integer(), nullable=True),
+        sa.Column("loss_count", sa.Integer(), nullable=True),
+        sa.Column(
+            "counts_updated_at", killreport.db.types.UtcDateTime(timezone=True), nullable=True
+        ),
         sa.Column("fetched_at", killreport.db.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("expires_at", killreport.db.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("etag", sa.String(length=128), nullable=True),

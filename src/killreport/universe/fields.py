@@ -1,0 +1,77 @@
+"""How one stored column is read from an ESI body, across compatibility-date shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+Convert = Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def to_datetime(value: Any) -> datetime | None:
+    """An aware UTC datetime from an ESI date-time string (or a datetime)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def to_float(value: Any) -> float | None:
+    """A float, or None."""
+    return None if value is None else float(value)
+
+
+def to_int(value: Any) -> int | None:
+    """An int, or None."""
+    return None if value is None else int(value)
+
+
+def to_bool(value: Any) -> bool | None:
+    """A bool, or None."""
+    return None if value is None else bool(value)
+
+
+_MISSING = object()
+
+
+def _lookup(body: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = body
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return _MISSING
+        value = value[key]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A column and the body paths it may come from; the first path present wins."""
+
+    column: str
+    paths: tuple[tuple[str, ...], ...]
+    convert: Convert = _same
+
+    def read(self, body: Mapping[str, Any]) -> Any:
+        """The column's value in `body`: the first path present and not null, else None."""
+        for path in self.paths:
+            value = _lookup(body, path)
+            if value is not _MISSING and value is not None:
+                return self.convert(value)
+        return None
+
+
+def field(column: str, *alternatives: str, convert: Convert = _same) -> Field:
+    """A Field read from dotted paths (default: the column's own name)."""
+    names = alternatives or (column,)
+    return Field(column, tuple(tuple(name.split(".")) for name in names), convert)

@@ -1,0 +1,1 @@
+"""The cron table and the single-leader scheduler."""

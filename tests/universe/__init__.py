@@ -1,0 +1,1 @@
+"""Entity sync: specs, repository, refresh, affiliation, sync against the simulator."""
