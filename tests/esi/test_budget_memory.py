@@ -103,32 +103,38 @@ async def test_a_420_stops_everything_until_the_reset() -> None:
     assert await store.try_acquire("s", None) == 0.0
 
 
-async def test_group_never_spends_its_last_worst_case_and_refills_one_window_later() -> None:
-    # given a group of 10 tokens per 60 s, known from the spec
+async def test_group_is_used_to_the_last_token_and_refills_one_window_later() -> None:
+    # given a group of 10 tokens per 60 s whose size an answer taught
     store, clock = make_store()
-    bucket = Bucket("status", tokens=10, window_s=60.0)
-    # when requests go: each in flight holds 5 tokens
+    bucket = Bucket("status", window_s=60.0)
     assert await store.try_acquire("a", bucket) == 0.0
+    # until then one request at a time
+    assert await store.try_acquire("b", bucket) > 0
+    await store.settle(
+        "a", bucket, Observation.from_response(200, group_headers("status", "10/1m", 8, 2))
+    )
+    # when requests go: each in flight holds the worst cost, 5, and one more goes while
+    # tokens are left after every worst case
     assert await store.try_acquire("b", bucket) == 0.0
-    assert await store.try_acquire("c", bucket) > 0
-    # then answers costing 2 free the difference
-    for rid, remaining in (("a", 8), ("b", 6)):
+    assert await store.try_acquire("c", bucket) == 0.0
+    assert await store.try_acquire("d", bucket) > 0
+    for rid, remaining in (("b", 6), ("c", 4)):
         headers = group_headers("status", "10/1m", remaining, 2)
         await store.settle(rid, bucket, Observation.from_response(200, headers))
-    assert await store.try_acquire("c", bucket) == 0.0
-    await store.settle(
-        "c", bucket, Observation.from_response(200, group_headers("status", "10/1m", 4, 2))
-    )
-    # 4 left < worst case 5: wait until the first spend returns
-    wait_s = await store.try_acquire("d", bucket)
+    for rid, remaining in (("d", 2), ("e", 0)):
+        assert await store.try_acquire(rid, bucket) == 0.0
+        headers = group_headers("status", "10/1m", remaining, 2)
+        await store.settle(rid, bucket, Observation.from_response(200, headers))
+    # then all 10 tokens were used by 5 requests, and the next waits until the first returns
+    wait_s = await store.try_acquire("f", bucket)
     assert wait_s == pytest.approx(60.0)
     clock.now += wait_s
-    assert await store.try_acquire("d", bucket) == 0.0
+    assert await store.try_acquire("f", bucket) == 0.0
 
 
 async def test_spending_by_others_seen_in_remaining_is_booked() -> None:
     store, _ = make_store()
-    bucket = Bucket("killmail", tokens=100, window_s=900.0)
+    bucket = Bucket("killmail", window_s=900.0)
     assert await store.try_acquire("a", bucket) == 0.0
     # ESI says 60 remain although we spent only 2
     headers = group_headers("killmail", "100/15m", 60, 2)

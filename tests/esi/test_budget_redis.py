@@ -60,24 +60,26 @@ async def test_error_floor_holds_across_stores(redis_client: aioredis.Redis) -> 
 
 async def test_group_accounting_and_429_pause(redis_client: aioredis.Redis) -> None:
     store = RedisBudgetStore(redis_client, POLICY)
-    bucket = Bucket("status", tokens=10, window_s=60.0)
+    bucket = Bucket("status", window_s=60.0)
+
+    async def answer(rid: str, remaining: int) -> None:
+        headers = group_headers("status", "10/1m", remaining, 2)
+        await store.settle(rid, bucket, Observation.from_response(200, headers))
+
     assert await store.try_acquire("a", bucket) == 0.0
+    assert await store.try_acquire("b", bucket) > 0
+    await answer("a", 8)
     assert await store.try_acquire("b", bucket) == 0.0
-    assert await store.try_acquire("c", bucket) > 0
-    await store.settle(
-        "a", bucket, Observation.from_response(200, group_headers("status", "10/1m", 8, 2))
-    )
-    await store.settle(
-        "b", bucket, Observation.from_response(200, group_headers("status", "10/1m", 6, 2))
-    )
+    assert await store.try_acquire("c", bucket) == 0.0
+    assert await store.try_acquire("d", bucket) > 0
+    await answer("b", 6)
     (group,) = (await store.snapshot()).groups
     assert (group.key, group.tokens, group.window_s, group.available) == (
         "status|public",
         10,
         60.0,
-        6,
+        1,
     )
-    assert await store.try_acquire("c", bucket) == 0.0
     headers = group_headers("status", "10/1m", 0, 0) | {"Retry-After": "7"}
     await store.settle("c", bucket, Observation.from_response(429, headers))
     (group,) = (await store.snapshot()).groups

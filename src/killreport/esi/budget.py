@@ -8,8 +8,11 @@ Four limits decide whether a request may go now (esi-facts §2):
   falls, stops before it reaches the floor and waits out the reset after a 420;
 * rate-limit groups: `X-Ratelimit-Group/Limit/Remaining/Used`, a floating window per
   (group, caller). Spent tokens return one window after they were spent; a request in
-  flight holds the worst cost (5) until its answer says what it really cost, so a group
-  never empties and never answers 429; a 429 pauses the group for `Retry-After`;
+  flight holds the worst cost (5) until its answer says what it really cost. ESI refuses
+  a request only when the bucket is already empty, so a request is admitted while the
+  tokens left after every in-flight worst case are above zero: the group is used to the
+  last token and never answers 429. A group's size is learnt from its first answer (one
+  request at a time until then); a 429 pauses the group for `Retry-After`;
 * a global request rate: at most `max_rps` admissions in any `rps_window_s`;
 * a global concurrency cap.
 

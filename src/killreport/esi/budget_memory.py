@@ -69,7 +69,8 @@ class MemoryBudgetStore:
     def _group(self, bucket: Bucket) -> _Group:
         group = self._groups.get(bucket.key)
         if group is None:
-            group = self._groups[bucket.key] = _Group(bucket.tokens, bucket.window_s)
+            # The size is taken from the first answer only: a spec figure may be stale.
+            group = self._groups[bucket.key] = _Group(None, bucket.window_s)
         return group
 
     def _prune(self, now: float) -> None:
@@ -107,7 +108,7 @@ class MemoryBudgetStore:
                 # Size unknown until the first answer: one request at a time.
                 if group.pending:
                     return POLL_S
-            elif available < WORST_TOKEN_COST:
+            elif available <= 0:
                 returns = [at for at, _ in group.ledger.values()]
                 return max(POLL_S, min(returns) - now) if returns else POLL_S
         if len(self._sent) >= policy.max_rps:

@@ -60,7 +60,6 @@ local sent, inflight, err = KEYS[1], KEYS[2], KEYS[3]
 local g, ledger, pending, groups = KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local rid = ARGV[1]
 local has_bucket = ARGV[2] == '1'
-local prior_tokens = tonumber(ARGV[3])
 local prior_window = tonumber(ARGV[4])
 local max_rps, rps_window = tonumber(ARGV[5]), tonumber(ARGV[6])
 local max_conc, floor, hold = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
@@ -90,7 +89,7 @@ local gwindow = 0
 if has_bucket then
   prune_group(g, ledger, pending, now)
   local gh = redis.call('HMGET', g, 'tokens', 'window_ms', 'paused_until', 'spent')
-  local tokens = tonumber(gh[1]) or prior_tokens
+  local tokens = tonumber(gh[1])
   gwindow = tonumber(gh[2]) or prior_window or 0
   local gpaused = tonumber(gh[3]) or 0
   if gpaused > now then return wait(gpaused - now) end
@@ -99,7 +98,7 @@ if has_bucket then
     if npending > 0 then return poll end
   else
     local available = tokens - (tonumber(gh[4]) or 0) - worst * npending
-    if available < worst then
+    if available <= 0 then
       local first = redis.call('ZRANGE', ledger, 0, 0, 'WITHSCORES')
       if first[2] then return wait(math.max(poll, tonumber(first[2]) - now)) end
       return poll
@@ -117,9 +116,6 @@ redis.call('PEXPIRE', inflight, hold * 2)
 if has_bucket then
   local keep = math.max(hold, gwindow)
   redis.call('ZADD', pending, now + keep, rid)
-  if redis.call('HEXISTS', g, 'tokens') == 0 and prior_tokens then
-    redis.call('HSET', g, 'tokens', prior_tokens, 'window_ms', prior_window)
-  end
   redis.call('SADD', groups, bkey)
   for _, key in ipairs({g, ledger, pending}) do redis.call('PEXPIRE', key, keep * 2) end
 end
