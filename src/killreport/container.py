@@ -7,12 +7,21 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
+import aiohttp
+import redis.asyncio as aioredis
+
 from killreport.bus.factory import create_bus
 from killreport.bus.protocol import MessageBus
 from killreport.db.engine import Database
+from killreport.esi.budget import Budget
+from killreport.esi.builder import build_budget, build_esi_client, open_http_session
+from killreport.esi.client import EsiClient
 from killreport.events.hub import EventHub, InProcessHub, build_hub
 from killreport.health import Probe
 from killreport.settings import Settings
+from killreport.zkb.api import ZkbApiClient
+from killreport.zkb.builder import build_r2z2_client, build_zkb_api_client
+from killreport.zkb.r2z2 import R2Z2Client
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +43,13 @@ class Container:
     settings: Settings
     database: Database
     bus: MessageBus
+    # Outbound HTTP: one aiohttp session, one ESI budget (Redis-backed when redis_url is
+    # set, so shared by every process), the ESI client and the zKillboard clients.
+    http: aiohttp.ClientSession
+    budget: Budget
+    esi: EsiClient
+    r2z2: R2Z2Client
+    zkb_api: ZkbApiClient
     # Events after commit: Redis pub/sub when redis_url is set, else in-process.
     events: EventHub = field(default_factory=InProcessHub)
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
@@ -55,8 +71,24 @@ async def build(settings: Settings) -> AsyncIterator[Container]:
     database = Database.from_url(settings.database_url)
     bus = create_bus(settings, database)
     events = build_hub(settings.redis_url)
-    container = Container(settings=settings, database=database, bus=bus, events=events)
+    http = open_http_session(settings)
+    budget_redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
+    budget = build_budget(settings, budget_redis)
+    container = Container(
+        settings=settings,
+        database=database,
+        bus=bus,
+        http=http,
+        budget=budget,
+        esi=build_esi_client(settings, http, budget, database),
+        r2z2=build_r2z2_client(settings, http, budget_redis),
+        zkb_api=build_zkb_api_client(settings, http, budget_redis),
+        events=events,
+    )
     async with container.stack:
+        container.stack.push_async_callback(http.close)
+        if budget_redis is not None:
+            container.stack.push_async_callback(budget_redis.aclose)
         container.stack.push_async_callback(database.dispose)
         container.stack.push_async_callback(bus.close)
         container.stack.push_async_callback(events.close)

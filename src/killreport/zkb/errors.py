@@ -1,0 +1,38 @@
+"""The zKillboard exception tree, translated once from aiohttp and status codes in `fetcher`.
+
+* ZkbError
+  - ZkbNotFound       404 (an R2Z2 entry not published yet, a missing history day)
+  - ZkbRateLimited    429 or zKillboard's 302 to /api/blocked.json; retry at `retry_at`
+  - ZkbUnavailable    5xx, timeouts and resets after every retry
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class ZkbError(Exception):
+    """Base of every error the zKillboard clients raise."""
+
+    def __init__(self, message: str, *, status: int | None = None, url: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.url = url
+
+
+class ZkbNotFound(ZkbError):
+    """404: not there (yet)."""
+
+
+class ZkbRateLimited(ZkbError):
+    """Too many requests or blocked; the same call may succeed at `retry_at`."""
+
+    def __init__(
+        self, message: str, *, retry_at: datetime, status: int | None = None, url: str = ""
+    ) -> None:
+        super().__init__(message, status=status, url=url)
+        self.retry_at = retry_at
+
+
+class ZkbUnavailable(ZkbError):
+    """zKillboard answered 5xx, timed out or reset the connection on every attempt."""

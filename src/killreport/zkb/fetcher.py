@@ -1,0 +1,126 @@
+"""One GET to a zKillboard service: pacing, retries, and translation into `ZkbError`.
+
+The only place aiohttp exceptions and status codes become the zKillboard tree. 5xx,
+timeouts and resets are retried with exponential backoff and jitter (stamina).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import orjson
+import stamina
+
+from killreport.zkb.errors import ZkbError, ZkbNotFound, ZkbRateLimited, ZkbUnavailable
+from killreport.zkb.pacing import Pacer
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RETRY_AFTER_S = 6.0
+# zKillboard blocks an IP that made too many errors; the block lasts minutes.
+BLOCKED_PAUSE_S = 300.0
+
+
+class _Transient(Exception):
+    """A failure worth another attempt: 5xx, a timeout or a reset."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    """How the fetcher talks to zKillboard."""
+
+    user_agent: str
+    timeout_s: float = 30.0
+    retry_attempts: int = 4
+    retry_wait_initial_s: float = 0.5
+    retry_wait_max_s: float = 10.0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ZkbFetcher:
+    """GETs JSON from one zKillboard service, paced by a shared `Pacer`."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        pacer: Pacer,
+        config: FetchConfig,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.session = session
+        self.pacer = pacer
+        self.config = config
+        self.clock = clock
+
+    async def get_json(self, url: str) -> Any:
+        """The decoded JSON body of a 200 answer; every other outcome raises ZkbError."""
+        config = self.config
+        try:
+            async for attempt in stamina.retry_context(
+                on=_Transient,
+                attempts=config.retry_attempts,
+                timeout=None,
+                wait_initial=config.retry_wait_initial_s,
+                wait_max=config.retry_wait_max_s,
+            ):
+                with attempt:
+                    return await self._get_once(url)
+        except _Transient as exc:
+            raise ZkbUnavailable(f"{exc} after {config.retry_attempts} attempts", url=url) from exc
+        raise ZkbUnavailable("no attempt was made", url=url)  # attempts >= 1; for mypy
+
+    async def _get_once(self, url: str) -> Any:
+        await self.pacer.wait_turn()
+        headers = {"User-Agent": self.config.user_agent, "Accept-Encoding": "gzip"}
+        timeout = aiohttp.ClientTimeout(total=self.config.timeout_s)
+        try:
+            async with self.session.get(
+                url, headers=headers, timeout=timeout, allow_redirects=False
+            ) as response:
+                body = await response.read()
+                status, location = response.status, response.headers.get("Location", "")
+                retry_after = response.headers.get("Retry-After")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            logger.info("zKillboard GET %s failed: %s", url, type(exc).__name__)
+            raise _Transient(f"{type(exc).__name__} on GET {url}") from exc
+        if status >= 500:
+            logger.info("zKillboard GET %s answered %s", url, status)
+            raise _Transient(f"HTTP {status} on GET {url}")
+        if status == 200:
+            return self._decode(url, body)
+        now = self.clock()
+        if status == 404:
+            raise ZkbNotFound(f"not found: {url}", status=status, url=url)
+        if status == 429:
+            try:
+                delay_s = float(retry_after) if retry_after else DEFAULT_RETRY_AFTER_S
+            except ValueError:
+                delay_s = DEFAULT_RETRY_AFTER_S
+            retry_at = now + timedelta(seconds=delay_s)
+            raise ZkbRateLimited("too many requests", retry_at=retry_at, status=status, url=url)
+        if status in (301, 302) and "blocked" in location:
+            retry_at = now + timedelta(seconds=BLOCKED_PAUSE_S)
+            raise ZkbRateLimited("blocked by zKillboard", retry_at=retry_at, status=status, url=url)
+        raise ZkbError(f"HTTP {status} on GET {url}", status=status, url=url)
+
+    @staticmethod
+    def _decode(url: str, body: bytes) -> Any:
+        if not body:
+            # zKillboard answers "200 Missing trailing slash" with an empty body.
+            raise ZkbError(f"empty answer from {url}", status=200, url=url)
+        try:
+            decoded = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise ZkbError(f"undecodable answer from {url}", status=200, url=url) from exc
+        if isinstance(decoded, dict) and isinstance(decoded.get("error"), str):
+            # zKillboard reports request errors as HTTP 200 with {"error": ...}.
+            raise ZkbError(str(decoded["error"]), status=200, url=url)
+        return decoded
