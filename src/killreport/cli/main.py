@@ -7,7 +7,7 @@ import sys
 from cyclopts import App
 
 from killreport import __version__
-from killreport.cli import db, purge, serve, status, worker
+from killreport.cli import db, imports, killmails, purge, scan, serve, status, worker
 from killreport.settings import SettingsError
 
 app = App(
@@ -15,6 +15,10 @@ app = App(
     version=__version__,
     help="KillReport: a self-hosted EVE Online killboard back end.",
 )
+
+app.command(imports.import_, name="import")
+app.command(killmails.app)
+app.command(scan.app)
 
 for command in (*serve.COMMANDS, db.app, worker.worker, status.status, purge.purge):
     app.command(command)

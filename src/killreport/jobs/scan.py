@@ -1,0 +1,116 @@
+"""Send entity ids that killmails reference but the entity tables lack to the info queues.
+
+`MissingPublisher` is what every ingest entrypoint uses after a batch commits;
+`scan_entities` is the seed's scan:entities over everything stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Column, exists, select, union
+from sqlalchemy.sql.elements import ColumnElement
+
+from killreport.bus.contracts import (
+    ESI_ALLIANCE_INFO_QUEUE,
+    ESI_CHARACTER_INFO_QUEUE,
+    ESI_CORPORATION_INFO_QUEUE,
+    ESI_TYPE_INFO_QUEUE,
+    MAX_IDS_PER_MESSAGE,
+    EntityIdsMessage,
+    EntityKind,
+)
+from killreport.bus.protocol import MessageBus
+from killreport.db.engine import Database
+from killreport.db.tables import Attacker, Item, Killmail
+from killreport.killmails.models import MissingEntities
+from killreport.killmails.repository import ENTITY_KINDS
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class InfoRoute:
+    """Where ids of one entity kind go: a queue, and the message's `kind` when it is shared."""
+
+    queue: str
+    kind: EntityKind | None = None
+
+
+# Entity kind (killmails.repository.ENTITY_KINDS) -> info queue. Solar systems ride on the
+# type queue with their kind (bus.contracts: no queue of their own in DESIGN §5).
+INFO_ROUTES: dict[str, InfoRoute] = {
+    "character": InfoRoute(ESI_CHARACTER_INFO_QUEUE),
+    "corporation": InfoRoute(ESI_CORPORATION_INFO_QUEUE),
+    "alliance": InfoRoute(ESI_ALLIANCE_INFO_QUEUE),
+    "type": InfoRoute(ESI_TYPE_INFO_QUEUE),
+    "system": InfoRoute(ESI_TYPE_INFO_QUEUE, "solar_system"),
+}
+
+# Entity kind -> the killmail columns that reference it.
+REFERENCES: dict[str, tuple[ColumnElement[int] | Column[int], ...]] = {
+    "character": (Killmail.victim_character_id, Attacker.character_id),  # type: ignore[dict-item]
+    "corporation": (Killmail.victim_corporation_id, Attacker.corporation_id),  # type: ignore[dict-item]
+    "alliance": (Killmail.victim_alliance_id, Attacker.alliance_id),  # type: ignore[dict-item]
+    "type": (  # type: ignore[dict-item]
+        Killmail.victim_ship_type_id,
+        Attacker.ship_type_id,
+        Attacker.weapon_type_id,
+        Item.item_type_id,
+    ),
+    "system": (Killmail.solar_system_id,),  # type: ignore[dict-item]
+}
+
+
+class MissingPublisher:
+    """Publishes missing ids in messages of up to 1,000, each id once per publisher."""
+
+    def __init__(self, bus: MessageBus) -> None:
+        self._bus = bus
+        self._sent: dict[str, set[int]] = {}
+
+    async def publish_ids(self, kind: str, ids: Iterable[int]) -> int:
+        """Publish the ids of one kind not sent before; returns how many were sent."""
+        route = INFO_ROUTES[kind]
+        sent = self._sent.setdefault(kind, set())
+        fresh = sorted(set(ids) - sent)
+        if not fresh:
+            return 0
+        messages = [
+            EntityIdsMessage(ids=fresh[i : i + MAX_IDS_PER_MESSAGE], kind=route.kind)
+            for i in range(0, len(fresh), MAX_IDS_PER_MESSAGE)
+        ]
+        await self._bus.publish_many(route.queue, messages)
+        sent.update(fresh)
+        logger.info("queued %d missing %s ids on %s", len(fresh), kind, route.queue)
+        return len(fresh)
+
+    async def publish(self, missing: MissingEntities) -> int:
+        """Publish every kind of a batch's missing entities."""
+        total = 0
+        for kind, ids in missing.ids.items():
+            total += await self.publish_ids(kind, ids)
+        return total
+
+
+async def scan_entities(database: Database, bus: MessageBus) -> dict[str, int]:
+    """Queue every referenced-but-missing entity id; returns the count per kind."""
+    publisher = MissingPublisher(bus)
+    counts: dict[str, int] = {}
+    for kind in ENTITY_KINDS:
+        key = kind.table.c[kind.key]
+        selects = [
+            select(column.label("entity_id"))
+            .where(column.is_not(None))
+            .where(~exists().where(key == column))
+            .distinct()
+            for column in REFERENCES[kind.name]
+        ]
+        query = union(*selects) if len(selects) > 1 else selects[0]
+        async with database.connection() as connection:
+            rows = await connection.stream(query)
+            ids = [entity_id async for (entity_id,) in rows]
+        counts[kind.name] = await publisher.publish_ids(kind.name, ids)
+    return counts
