@@ -17,6 +17,7 @@ error names the migration (README, "Changing queue arguments").
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import time
@@ -395,13 +396,16 @@ class RabbitBus:
         base = URL(self.management_url)
         vhost = quote(_vhost(self.url), safe="")
         url = base.with_user(None).with_path(f"/api/queues/{vhost}", encoded=True)
-        auth = aiohttp.BasicAuth(base.user or "guest", base.password or "guest")
+        credentials = f"{base.user or 'guest'}:{base.password or 'guest'}".encode()
+        headers = {"Authorization": "Basic " + base64.b64encode(credentials).decode()}
         timeout = aiohttp.ClientTimeout(total=MANAGEMENT_TIMEOUT_S)
         try:
             async with (
                 aiohttp.ClientSession(timeout=timeout) as session,
                 session.get(
-                    url, auth=auth, params={"columns": "name,messages,messages_unacknowledged"}
+                    url,
+                    headers=headers,
+                    params={"columns": "name,messages,messages_unacknowledged"},
                 ) as response,
             ):
                 response.raise_for_status()

@@ -1,0 +1,1 @@
+"""Contract tests of the message bus and the worker runtime, on every backend."""
