@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from killreport.killmails.parse import parse_envelope, parse_zkb
-from killreport.killmails.valuation import PriceBook, value
+from killreport.killmails.valuation import PriceBook, flatten_items, value
 from killreport.universe.static import load_static
 from tests.killmails.corpus import corpus, daily_prices, everef_line
 
@@ -49,7 +49,7 @@ def test_blueprint_copies_are_worth_a_hundredth_of_an_isk(book: PriceBook) -> No
     # given a killmail carrying blueprint copies (singleton 2)
     killmail = _parsed(132046485)
     valuation = value(killmail, book, load_static())
-    lines = [line for line in killmail.victim.items]
+    lines = [line for _position, _parent, line in flatten_items(killmail.victim.items)]
     copies = [i for i, line in enumerate(lines) if line.singleton == 2]
     assert copies
     for index in copies:
@@ -69,8 +69,9 @@ def test_container_contents_count_towards_the_value(book: PriceBook) -> None:
 def test_zkb_values_win_when_the_source_has_them(book: PriceBook) -> None:
     killmail = replace(
         _parsed(435341),
-        zkb=parse_zkb({"totalValue": 5.0, "fittedValue": 1.0, "droppedValue": 2.0,
-                       "destroyedValue": 3.0}),  # fmt: skip
+        zkb=parse_zkb(
+            {"totalValue": 5.0, "fittedValue": 1.0, "droppedValue": 2.0, "destroyedValue": 3.0}
+        ),
     )
     valuation = value(killmail, book, load_static())
     assert (valuation.total_value, valuation.value_source) == (5.0, "zkb")
