@@ -124,8 +124,18 @@ def type_body(static: StaticUniverse, type_id: int) -> dict[str, Any] | None:
     )
 
 
-@functools.cache
+_CHILDREN: dict[int, dict[str, dict[int, list[int]]]] = {}
+
+
 def _children(static: StaticUniverse) -> dict[str, dict[int, list[int]]]:
+    # Keyed by identity: the static snapshot is loaded once per process and never changes.
+    found = _CHILDREN.get(id(static))
+    if found is None:
+        found = _CHILDREN[id(static)] = _child_index(static)
+    return found
+
+
+def _child_index(static: StaticUniverse) -> dict[str, dict[int, list[int]]]:
     children: dict[str, dict[int, list[int]]] = {
         "group": {},
         "category": {},
