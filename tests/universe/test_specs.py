@@ -44,14 +44,14 @@ def test_legacy_corporation_shape_is_read() -> None:
 
 
 def test_new_corporation_shape_is_read() -> None:
-    # given the 2026-07-21 shape: tax_rates object, enlisted_faction_id, state
+    # given the 2026-07-21 shape: tax_rates in percent, enlisted_faction_id, state
     body = {
         "name": "Militia Corp",
         "ticker": "MIL",
         "member_count": 5,
         "ceo_id": 2112000001,
         "creator_id": 2112000001,
-        "tax_rates": {"isk": 0.05, "loyalty_point": 0.1},
+        "tax_rates": {"isk": 5.0, "loyalty_point": 10.0},
         "enlisted_faction_id": 500001,
         "home_station_id": 60003760,
         "war_eligible": False,

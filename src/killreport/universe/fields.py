@@ -37,6 +37,11 @@ def to_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def percent_to_fraction(value: Any) -> float | None:
+    """A fraction from a percentage (ESI's 2026-07-21 tax_rates.isk is 0-100)."""
+    return None if value is None else float(value) / 100.0
+
+
 def to_bool(value: Any) -> bool | None:
     """A bool, or None."""
     return None if value is None else bool(value)
@@ -61,17 +66,23 @@ class Field:
     column: str
     paths: tuple[tuple[str, ...], ...]
     convert: Convert = _same
+    # Per-path conversions that replace `convert` (a unit that changed between shapes).
+    path_converts: tuple[Convert | None, ...] = ()
 
     def read(self, body: Mapping[str, Any]) -> Any:
         """The column's value in `body`: the first path present and not null, else None."""
-        for path in self.paths:
+        for index, path in enumerate(self.paths):
             value = _lookup(body, path)
             if value is not _MISSING and value is not None:
-                return self.convert(value)
+                special = self.path_converts[index] if index < len(self.path_converts) else None
+                return (special or self.convert)(value)
         return None
 
 
-def field(column: str, *alternatives: str, convert: Convert = _same) -> Field:
-    """A Field read from dotted paths (default: the column's own name)."""
+def field(column: str, *alternatives: str | tuple[str, Convert], convert: Convert = _same) -> Field:
+    """A Field read from dotted paths (default: the column's own name); a (path, convert)
+    pair converts that path's value its own way."""
     names = alternatives or (column,)
-    return Field(column, tuple(tuple(name.split(".")) for name in names), convert)
+    paths = tuple(tuple((n if isinstance(n, str) else n[0]).split(".")) for n in names)
+    converts = tuple(None if isinstance(n, str) else n[1] for n in names)
+    return Field(column, paths, convert, converts)

@@ -7,7 +7,7 @@ that called them owns the transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -179,22 +179,21 @@ async def mark_deleted(
         )
 
 
-async def iter_ids(
-    session: AsyncSession, spec: EntitySpec, *, batch_size: int, include_deleted: bool = False
-) -> AsyncIterator[list[int]]:
-    """Every stored id of a kind in ascending batches (keyset pagination, bounded memory)."""
+async def next_ids(
+    session: AsyncSession,
+    spec: EntitySpec,
+    *,
+    after: int,
+    limit: int,
+    include_deleted: bool = False,
+) -> list[int]:
+    """Up to `limit` stored ids above `after`, ascending (keyset pagination, bounded memory)."""
     table = _table(spec)
     id_col = table.c[spec.id_column]
-    after = -1
-    while True:
-        query = select(id_col).where(id_col > after).order_by(id_col).limit(batch_size)
-        if not include_deleted:
-            query = query.where(table.c.deleted_at.is_(None))
-        batch = await _scalar_ids(session, query)
-        if not batch:
-            return
-        yield batch
-        after = batch[-1]
+    query = select(id_col).where(id_col > after).order_by(id_col).limit(limit)
+    if not include_deleted:
+        query = query.where(table.c.deleted_at.is_(None))
+    return await _scalar_ids(session, query)
 
 
 async def expired_ids(

@@ -8,7 +8,7 @@ that discovery can queue the unknown ones). Nothing here is per-kind code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -27,7 +27,17 @@ from killreport.db.tables import (
     SolarSystem,
     Type,
 )
-from killreport.universe.fields import Field, field, to_bool, to_datetime, to_float, to_int
+from killreport.esi.client import EsiClient
+from killreport.esi.models import EsiResult
+from killreport.universe.fields import (
+    Field,
+    field,
+    percent_to_fraction,
+    to_bool,
+    to_datetime,
+    to_float,
+    to_int,
+)
 
 
 class EntityKind(StrEnum):
@@ -85,6 +95,9 @@ class Related:
     kind: EntityKind
 
 
+Fetch = Callable[[EsiClient, int], Awaitable[EsiResult[Any]]]
+
+
 @dataclass(frozen=True, slots=True)
 class EntitySpec:
     """Everything generic code needs to fetch, store and discover one kind of entity."""
@@ -93,6 +106,7 @@ class EntitySpec:
     table: type[Base]
     id_column: str
     route: str
+    fetch: Fetch
     fields: tuple[Field, ...]
     queue: str
     related: tuple[Related, ...] = ()
@@ -130,6 +144,7 @@ _ALLIANCE = EntitySpec(
     table=Alliance,
     id_column="alliance_id",
     route="/alliances/{id}",
+    fetch=EsiClient.alliance,
     fields=(
         field("name"),
         field("ticker"),
@@ -148,19 +163,21 @@ _ALLIANCE = EntitySpec(
 )
 
 # /corporations/{id}: compat >= 2026-07-21 has tax_rates.isk and enlisted_faction_id;
-# older dates have tax_rate and faction_id. The newer name is tried first.
+# older dates have tax_rate (a fraction) and faction_id. The newer name is tried first;
+# tax_rates.isk is a percentage, stored as the fraction the older shape used.
 _CORPORATION = EntitySpec(
     kind=EntityKind.CORPORATION,
     table=Corporation,
     id_column="corporation_id",
     route="/corporations/{id}",
+    fetch=EsiClient.corporation,
     fields=(
         field("name"),
         field("ticker"),
         field("member_count", convert=to_int),
         field("ceo_id", convert=to_int),
         field("alliance_id", convert=to_int),
-        field("tax_rate", "tax_rates.isk", "tax_rate", convert=to_float),
+        field("tax_rate", ("tax_rates.isk", percent_to_fraction), "tax_rate", convert=to_float),
         field("date_founded", convert=to_datetime),
         field("creator_id", convert=to_int),
         field("faction_id", "enlisted_faction_id", "faction_id", convert=to_int),
@@ -184,6 +201,7 @@ _CHARACTER = EntitySpec(
     table=Character,
     id_column="character_id",
     route="/characters/{id}",
+    fetch=EsiClient.character,
     fields=(
         field("name"),
         field("corporation_id", convert=to_int),
@@ -210,6 +228,7 @@ _TYPE = EntitySpec(
     table=Type,
     id_column="type_id",
     route="/universe/types/{id}",
+    fetch=EsiClient.type,
     fields=(
         field("name"),
         field("description"),
@@ -231,6 +250,7 @@ _GROUP = EntitySpec(
     table=Group,
     id_column="group_id",
     route="/universe/groups/{id}",
+    fetch=EsiClient.group,
     fields=(
         field("name"),
         field("category_id", convert=to_int),
@@ -246,6 +266,7 @@ _CATEGORY = EntitySpec(
     table=Category,
     id_column="category_id",
     route="/universe/categories/{id}",
+    fetch=EsiClient.category,
     fields=(field("name"), field("published", convert=to_bool)),
     queue=TYPE_INFO_QUEUE,
     stale_after=_STATIC_DATA,
@@ -256,6 +277,7 @@ _SOLAR_SYSTEM = EntitySpec(
     table=SolarSystem,
     id_column="system_id",
     route="/universe/systems/{id}",
+    fetch=EsiClient.system,
     fields=(
         field("name"),
         field("constellation_id", convert=to_int),
@@ -273,6 +295,7 @@ _CONSTELLATION = EntitySpec(
     table=Constellation,
     id_column="constellation_id",
     route="/universe/constellations/{id}",
+    fetch=EsiClient.constellation,
     fields=(field("name"), field("region_id", convert=to_int)),
     queue=TYPE_INFO_QUEUE,
     related=(Related("region_id", EntityKind.REGION),),
@@ -284,6 +307,7 @@ _REGION = EntitySpec(
     table=Region,
     id_column="region_id",
     route="/universe/regions/{id}",
+    fetch=EsiClient.region,
     fields=(field("name"), field("description")),
     queue=TYPE_INFO_QUEUE,
     stale_after=_STATIC_DATA,

@@ -10,10 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from killreport.bus.contracts import QUEUES, WORKERS
+from killreport.bus.contracts import (
+    ESI_ALLIANCE_CORPORATIONS_QUEUE,
+    ESI_ALLIANCE_INFO_QUEUE,
+    ESI_CHARACTER_INFO_QUEUE,
+    ESI_CORPORATION_INFO_QUEUE,
+    ESI_TYPE_INFO_QUEUE,
+    QUEUES,
+    WORKERS,
+)
 from killreport.workers.handler import Route
+from killreport.workers.handlers import entities
 
-ROUTES: tuple[Route, ...] = ()
+# Entity info: one generic handler for every info queue and kind (ENTITY_SPECS).
+ENTITY_ROUTES: tuple[Route, ...] = (
+    Route(QUEUES[ESI_ALLIANCE_INFO_QUEUE], entities.handle_entity_info),
+    Route(QUEUES[ESI_CORPORATION_INFO_QUEUE], entities.handle_entity_info),
+    Route(QUEUES[ESI_CHARACTER_INFO_QUEUE], entities.handle_entity_info),
+    Route(QUEUES[ESI_TYPE_INFO_QUEUE], entities.handle_entity_info),
+    Route(QUEUES[ESI_ALLIANCE_CORPORATIONS_QUEUE], entities.handle_alliance_corporations),
+)
+
+ROUTES: tuple[Route, ...] = (*ENTITY_ROUTES,)
 
 
 class UnknownWorker(LookupError):

@@ -1,0 +1,189 @@
+"""Entity producers, named after the seed's `queue:*` scripts; the CLI and scheduler call them.
+
+Each only reads (the database or ESI's bulk routes) and publishes ids; the workers do
+the fetching. `queue_characters()` without ids is the affiliation refresh: 93k stored
+characters cost 93 POSTs, and details are queued only where they changed or expired.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from killreport.bus.contracts import (
+    ESI_ALLIANCE_CORPORATIONS_QUEUE,
+    PRIORITY_DEFAULT,
+    QUEUES,
+    EntityIdsMessage,
+)
+from killreport.bus.protocol import MessageBus
+from killreport.db.engine import Database
+from killreport.esi.client import AFFILIATION_BATCH, EsiClient
+from killreport.universe import repository
+from killreport.universe.repository import Affiliation
+from killreport.universe.specs import ENTITY_SPECS, EntityKind
+
+logger = logging.getLogger(__name__)
+
+# Ids per message: small enough that one message is a short unit of work to retry.
+IDS_PER_MESSAGE = 100
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def publish_ids(
+    bus: MessageBus,
+    kind: EntityKind,
+    ids: Iterable[int],
+    *,
+    queue: str | None = None,
+    priority: int = PRIORITY_DEFAULT,
+) -> int:
+    """Publish ids of one kind to its info queue (or `queue`) in messages of 100; return ids."""
+    target = queue or ENTITY_SPECS[kind].queue
+    ordered = sorted(set(ids))
+    if not ordered:
+        return 0
+    # Name the kind only where the queue carries several (groups, systems on the type queue).
+    named = None if QUEUES[target].entity_kind == kind.value else kind.value
+    messages = [
+        EntityIdsMessage(ids=ordered[start : start + IDS_PER_MESSAGE], kind=named)
+        for start in range(0, len(ordered), IDS_PER_MESSAGE)
+    ]
+    await bus.publish_many(target, messages, priority=priority)
+    logger.info("queued %d %s ids on %s", len(ordered), kind, target)
+    return len(ordered)
+
+
+async def queue_entity(bus: MessageBus, kind: EntityKind, ids: Sequence[int]) -> int:
+    """`queue entity KIND ID...`: fetch these entities (the seed's `orchestrator queue`)."""
+    return await publish_ids(bus, kind, ids)
+
+
+async def _stored_ids(database: Database, kind: EntityKind) -> list[int]:
+    spec = ENTITY_SPECS[kind]
+    found: list[int] = []
+    after = -1
+    while True:
+        async with database.transaction() as session:
+            batch = await repository.next_ids(session, spec, after=after, limit=10_000)
+        if not batch:
+            return found
+        found.extend(batch)
+        after = batch[-1]
+
+
+async def queue_alliances(client: EsiClient, bus: MessageBus, database: Database) -> int:
+    """`queue alliances`: every id from GET /alliances, plus stored ones it no longer lists
+    (their 404 marks them closed)."""
+    listed = set((await client.alliances()).value)
+    stored = set(await _stored_ids(database, EntityKind.ALLIANCE))
+    return await publish_ids(bus, EntityKind.ALLIANCE, listed | stored)
+
+
+async def queue_expired(
+    database: Database, bus: MessageBus, kind: EntityKind, now: datetime | None = None
+) -> int:
+    """Queue stored entities of a kind whose details expired (a 304 is all most will cost)."""
+    spec = ENTITY_SPECS[kind]
+    moment = now or _now()
+    expired: set[int] = set()
+    after = -1
+    while True:
+        async with database.transaction() as session:
+            batch = await repository.next_ids(session, spec, after=after, limit=1000)
+            if not batch:
+                break
+            expired |= await repository.expired_ids(session, spec, batch, moment)
+        after = batch[-1]
+    return await publish_ids(bus, kind, expired)
+
+
+async def queue_alliance_corporations(database: Database, bus: MessageBus) -> int:
+    """`queue alliance-corporations`: every stored open alliance, for member discovery."""
+    spec = ENTITY_SPECS[EntityKind.ALLIANCE]
+    total = 0
+    after = -1
+    while True:
+        async with database.transaction() as session:
+            batch = await repository.next_ids(session, spec, after=after, limit=1000)
+        if not batch:
+            break
+        after = batch[-1]
+        total += await publish_ids(
+            bus, EntityKind.ALLIANCE, batch, queue=ESI_ALLIANCE_CORPORATIONS_QUEUE
+        )
+    return total
+
+
+async def queue_character_corporations(database: Database, bus: MessageBus) -> int:
+    """`queue character-corporations`: corporations stored characters belong to but missing."""
+    async with database.transaction() as session:
+        missing = await repository.missing_character_corporations(session)
+    return await publish_ids(bus, EntityKind.CORPORATION, missing)
+
+
+@dataclass(frozen=True, slots=True)
+class CharacterRefresh:
+    """What the affiliation refresh found and queued."""
+
+    checked: int = 0
+    changed: int = 0
+    expired: int = 0
+    queued: int = 0
+
+
+async def queue_characters(
+    database: Database,
+    client: EsiClient,
+    bus: MessageBus,
+    ids: Sequence[int] = (),
+    *,
+    now: datetime | None = None,
+) -> CharacterRefresh:
+    """`queue characters [ID...]`: the given ids, or every stored one via affiliation.
+
+    Without ids: stored characters are read 1,000 at a time (bounded memory), their
+    affiliation is fetched with one POST per batch and stored, and details are queued
+    only for characters whose affiliation changed or whose details expired.
+    """
+    if ids:
+        queued = await publish_ids(bus, EntityKind.CHARACTER, ids)
+        return CharacterRefresh(queued=queued)
+    spec = ENTITY_SPECS[EntityKind.CHARACTER]
+    checked = changed_total = expired_total = queued_total = 0
+    after = -1
+    while True:
+        async with database.transaction() as session:
+            batch = await repository.next_ids(session, spec, after=after, limit=AFFILIATION_BATCH)
+        if not batch:
+            break
+        after = batch[-1]
+        answered = await client.affiliations(batch)
+        moment = now or _now()
+        affiliations = [
+            Affiliation(a.character_id, a.corporation_id, a.alliance_id, a.faction_id)
+            for a in answered
+        ]
+        async with database.transaction() as session:
+            changed = await repository.apply_affiliations(session, affiliations, moment)
+            expired = await repository.expired_ids(session, spec, batch, moment)
+        # A character ESI did not answer for is fetched in detail (a 404 marks it deleted).
+        unanswered = set(batch) - {a.character_id for a in affiliations}
+        wanted = changed | expired | unanswered
+        queued_total += await publish_ids(bus, EntityKind.CHARACTER, wanted)
+        checked += len(batch)
+        changed_total += len(changed)
+        expired_total += len(expired)
+    logger.info(
+        "character affiliation refresh: %d checked, %d changed, %d expired, %d queued",
+        checked,
+        changed_total,
+        expired_total,
+        queued_total,
+    )
+    return CharacterRefresh(checked, changed_total, expired_total, queued_total)

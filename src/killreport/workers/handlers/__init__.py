@@ -1,0 +1,1 @@
+"""Thin queue handlers, one module per concern (never one per entity kind)."""
