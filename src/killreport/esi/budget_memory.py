@@ -109,8 +109,12 @@ class MemoryBudgetStore:
                 if group.pending:
                     return POLL_S
             elif available <= 0:
+                # An answer in flight frees its unused reservation soon; otherwise the
+                # next token comes back when the oldest spend leaves the window.
                 returns = [at for at, _ in group.ledger.values()]
-                return max(POLL_S, min(returns) - now) if returns else POLL_S
+                if group.pending or not returns:
+                    return POLL_S
+                return max(POLL_S, min(returns) - now)
         if len(self._sent) >= policy.max_rps:
             return max(POLL_S / 10, self._sent[0] + policy.rps_window_s - now)
         self._sent.append(now)

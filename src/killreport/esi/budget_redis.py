@@ -99,6 +99,7 @@ if has_bucket then
   else
     local available = tokens - (tonumber(gh[4]) or 0) - worst * npending
     if available <= 0 then
+      if npending > 0 then return poll end
       local first = redis.call('ZRANGE', ledger, 0, 0, 'WITHSCORES')
       if first[2] then return wait(math.max(poll, tonumber(first[2]) - now)) end
       return poll
