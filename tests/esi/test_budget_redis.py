@@ -85,6 +85,12 @@ async def test_group_accounting_and_429_pause(redis_client: aioredis.Redis) -> N
     (group,) = (await store.snapshot()).groups
     assert group.paused_until is not None
     assert 6.0 < await store.try_acquire("d", bucket) <= 7.0
+    # and `killreport status` shows it
+    snapshot = await store.snapshot()
+    row = snapshot.group_rows()["status|public"]
+    assert (row["tokens"], row["window_s"], row["in_flight"]) == (10, 60.0, 0)
+    assert row["paused_until"] is not None
+    assert snapshot.summary()["backend"] == "redis"
 
 
 async def test_a_420_pauses_every_store(redis_client: aioredis.Redis) -> None:

@@ -39,7 +39,21 @@ async def queue_section(container: Container) -> dict[str, Any]:
     }
 
 
-SECTIONS: tuple[tuple[str, StatusSection], ...] = (("queues", queue_section),)
+async def budget_section(container: Container) -> dict[str, Any]:
+    """The shared ESI budget: error limit remaining, pauses, requests in flight."""
+    return (await container.budget.snapshot()).summary()
+
+
+async def budget_groups_section(container: Container) -> dict[str, Any]:
+    """Each ESI rate-limit bucket: tokens, available, in flight, pause."""
+    return (await container.budget.snapshot()).group_rows()
+
+
+SECTIONS: tuple[tuple[str, StatusSection], ...] = (
+    ("queues", queue_section),
+    ("esi budget", budget_section),
+    ("esi rate-limit groups", budget_groups_section),
+)
 
 
 async def collect(container: Container) -> dict[str, Any]:

@@ -192,6 +192,34 @@ class BudgetSnapshot:
     sent_last_window: int
     groups: tuple[GroupState, ...] = field(default=())
 
+    def summary(self) -> dict[str, object]:
+        """The deployment-wide figures, JSON-ready (for `killreport status`)."""
+        return {
+            "backend": self.backend,
+            "error_limit_remaining": self.error_remain,
+            "error_window_ends": _iso(self.error_window_end),
+            "paused_until": _iso(self.paused_until),
+            "in_flight": self.in_flight,
+            "sent_last_window": self.sent_last_window,
+        }
+
+    def group_rows(self) -> dict[str, dict[str, object]]:
+        """One row per (group, caller) bucket, JSON-ready."""
+        return {
+            group.key: {
+                "tokens": group.tokens,
+                "window_s": group.window_s,
+                "available": group.available,
+                "in_flight": group.in_flight,
+                "paused_until": _iso(group.paused_until),
+            }
+            for group in self.groups
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
+
 
 def epoch_to_datetime(epoch_s: float) -> datetime | None:
     """An aware UTC datetime for a positive epoch, None for 0 (unset)."""
