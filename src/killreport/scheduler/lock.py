@@ -8,14 +8,20 @@ the lease runs out and another scheduler takes over.
 from __future__ import annotations
 
 import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+import redis.asyncio as aioredis
 from sqlalchemy import Table, select
 
 from killreport.db.dialect import insert_for
 from killreport.db.engine import Database
 from killreport.db.tables import Lease
+from killreport.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -113,3 +119,33 @@ class RedisLeaderLock:
     async def release(self) -> None:
         """Delete the key if we hold it."""
         await self.client.eval(_RELEASE, 1, self.key, self.owner)
+
+
+SCHEDULER_LEASE = "scheduler"
+LEASE_TTL = timedelta(seconds=90)
+
+
+def default_owner() -> str:
+    """This process's name as a lease owner: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@asynccontextmanager
+async def open_leader_lock(
+    settings: Settings,
+    database: Database,
+    *,
+    owner: str | None = None,
+    name: str = SCHEDULER_LEASE,
+    ttl: timedelta = LEASE_TTL,
+) -> AsyncIterator[LeaderLock]:
+    """The deployment's leader lock: a Redis key when Redis is configured, else a lease row."""
+    who = owner or default_owner()
+    if settings.redis_url:
+        client = aioredis.from_url(settings.redis_url)
+        try:
+            yield RedisLeaderLock(client, name=name, owner=who, ttl=ttl)
+        finally:
+            await client.aclose()
+    else:
+        yield DatabaseLeaderLock(database, name=name, owner=who, ttl=ttl)

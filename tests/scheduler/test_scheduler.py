@@ -1,0 +1,96 @@
+"""The cron table fires at the seed's times; two schedulers at once run each job once;
+runs missed during downtime run once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from killreport.db.engine import Database
+from killreport.scheduler.jobs import JOBS
+from killreport.scheduler.lock import DatabaseLeaderLock
+from killreport.scheduler.runner import ScheduledJob, Scheduler
+
+# A Saturday; the table is first seen then, so nothing runs at start.
+START = datetime(2026, 8, 29, 23, 0, tzinfo=UTC)
+TTL = timedelta(seconds=90)
+
+
+def test_table_fires_at_the_seed_times() -> None:
+    # given the cron table and a Saturday evening
+    due = {job.name: job.next_due(START) for job in JOBS}
+    # then each job next fires when the seed's PM2 cron table says (UTC)
+    assert due == {
+        "queue-alliances": datetime(2026, 8, 30, 0, 0, tzinfo=UTC),
+        "queue-alliance-corporations": datetime(2026, 8, 30, 0, 10, tzinfo=UTC),
+        "snapshot-alliances": datetime(2026, 8, 30, 1, 0, tzinfo=UTC),
+        "snapshot-corporations": datetime(2026, 8, 30, 1, 0, tzinfo=UTC),
+        "update-alliance-counts": datetime(2026, 8, 30, 1, 0, tzinfo=UTC),
+        "queue-character-corporations": datetime(2026, 8, 30, 4, 0, tzinfo=UTC),
+        "queue-characters": datetime(2026, 9, 1, 0, 0, tzinfo=UTC),
+    }
+    assert len({job.name for job in JOBS}) == len(JOBS)
+
+
+def _recording_table(calls: list[tuple[str, str]]) -> list[ScheduledJob[str]]:
+    def job(name: str) -> ScheduledJob[str]:
+        async def run(owner: str) -> object:
+            calls.append((name, owner))
+            return None
+
+        return ScheduledJob(name, next(j.cron for j in JOBS if j.name == name), run)
+
+    return [job(j.name) for j in JOBS]
+
+
+async def test_two_schedulers_at_once_trigger_each_job_once(database: Database) -> None:
+    # given two schedulers on two "hosts" sharing one database, with a fake clock
+    calls: list[tuple[str, str]] = []
+    schedulers = [
+        Scheduler(
+            database,
+            _recording_table(calls),
+            DatabaseLeaderLock(database, name="scheduler", owner=owner, ttl=TTL),
+            owner,
+        )
+        for owner in ("host-a", "host-b")
+    ]
+    # when both tick every half hour from Saturday 23:00 to Tuesday 05:00
+    now = START
+    while now <= START + timedelta(days=2, hours=6):
+        for scheduler in schedulers:
+            await scheduler.tick(now)
+        now += timedelta(minutes=30)
+    # then every occurrence ran exactly once, all on the leader
+    names = sorted(name for name, _ in calls)
+    assert names == sorted(
+        ["queue-alliances", "queue-alliance-corporations", "queue-characters"]
+        + ["snapshot-alliances", "snapshot-corporations", "update-alliance-counts"] * 3
+        + ["queue-character-corporations"] * 3
+    )
+    assert {owner for _, owner in calls} == {"host-a"}
+
+
+async def test_missed_runs_run_once_and_a_follower_takes_over(database: Database) -> None:
+    # given a leader that saw the table on Saturday and then went down
+    calls: list[tuple[str, str]] = []
+    leader = Scheduler(
+        database,
+        _recording_table(calls),
+        DatabaseLeaderLock(database, name="scheduler", owner="host-a", ttl=TTL),
+        "host-a",
+    )
+    follower = Scheduler(
+        database,
+        _recording_table(calls),
+        DatabaseLeaderLock(database, name="scheduler", owner="host-b", ttl=TTL),
+        "host-b",
+    )
+    assert await leader.tick(START) == []
+    # when the follower ticks three days later (the lease long expired)
+    ran = await follower.tick(START + timedelta(days=3, hours=6))
+    # then each job that missed one or more runs runs once, on the follower
+    assert sorted(ran) == sorted(j.name for j in JOBS)
+    assert len(calls) == len(JOBS)
+    # and ticking again at the same time runs nothing more
+    assert await follower.tick(START + timedelta(days=3, hours=6)) == []
+    assert await leader.tick(START + timedelta(days=3, hours=6)) == []
