@@ -145,7 +145,7 @@ async def test_compatibility_date_switches_and_is_echoed(
         headers={"X-Compatibility-Date": "2026-06-08"},
     ) as response:
         old_character = (response.headers["X-Compatibility-Date"], set(await response.json()))
-    # then the corporation uses tax_rates from 2026-07-21 and tax_rate before, echoing the change date
+    # then corporations have tax_rates from 2026-07-21, tax_rate before; the change date is echoed
     assert shapes["2026-07-21"][0] == "2026-07-21" and "tax_rates" in shapes["2026-07-21"][1]
     assert shapes["2026-07-20"][0] == "2020-01-01" and "tax_rate" in shapes["2026-07-20"][1]
     assert shapes[None][0] == "2020-01-01" and "tax_rates" not in shapes[None][1]

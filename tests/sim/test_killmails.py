@@ -75,9 +75,11 @@ async def test_r2z2_publishes_in_sequence(sim: Simulator, http: aiohttp.ClientSe
 
 async def test_r2z2_manners(sim: Simulator) -> None:
     r2z2 = sim.endpoints["r2z2"]
-    async with aiohttp.ClientSession(skip_auto_headers=["User-Agent"]) as bare:
-        async with bare.get(f"{r2z2}/ephemeral/sequence.json") as response:
-            anonymous = response.status
+    async with (
+        aiohttp.ClientSession(skip_auto_headers=["User-Agent"]) as bare,
+        bare.get(f"{r2z2}/ephemeral/sequence.json") as response,
+    ):
+        anonymous = response.status
     async with aiohttp.ClientSession(headers={"User-Agent": "test"}) as http:
         statuses = []
         for _ in range(21):

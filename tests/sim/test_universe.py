@@ -45,6 +45,7 @@ async def test_advance_changes_some_entities_and_their_etags(
         return found
 
     before_alliances = await etags("alliances", alliances)
+    assert all(status == 200 for status, _ in before_alliances.values())
     before_characters = await etags("characters", characters)
     affiliations_before = {
         c: (universe.characters[c].corporation_id, universe.characters[c].name) for c in characters

@@ -7,7 +7,21 @@ import sys
 from cyclopts import App
 
 from killreport import __version__
-from killreport.cli import db, imports, killmails, purge, scan, serve, status, worker
+from killreport.cli import (
+    db,
+    imports,
+    killmails,
+    purge,
+    queue,
+    scan,
+    scheduler,
+    serve,
+    sim,
+    snapshot,
+    status,
+    sync,
+    worker,
+)
 from killreport.settings import SettingsError
 
 app = App(
@@ -19,6 +33,13 @@ app = App(
 app.command(imports.import_, name="import")
 app.command(killmails.app)
 app.command(scan.app)
+app.command(sim.app)
+
+app.command(queue.app)
+app.command(snapshot.app)
+app.command(snapshot.stats_app)
+app.command(sync.sync)
+app.command(scheduler.scheduler)
 
 for command in (*serve.COMMANDS, db.app, worker.worker, status.status, purge.purge):
     app.command(command)

@@ -8,6 +8,7 @@ their say. Counting is plain dict arithmetic: it sits on the hot path.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import itertools
 import math
@@ -108,9 +109,18 @@ def normalise_path(tail: str) -> str:
     return "/".join(parts)
 
 
+_HTTP_DATES: dict[int, str] = {}
+
+
 def http_date(unix_s: float) -> str:
-    """RFC 1123 date as HTTP headers carry it."""
-    return formatdate(unix_s, usegmt=True)
+    """RFC 1123 date as HTTP headers carry it (memoised: the same seconds recur constantly)."""
+    second = int(unix_s)
+    found = _HTTP_DATES.get(second)
+    if found is None:
+        if len(_HTTP_DATES) > 100_000:
+            _HTTP_DATES.clear()
+        found = _HTTP_DATES[second] = formatdate(second, usegmt=True)
+    return found
 
 
 def expires_at(now_s: float, modified_s: float, ttl_s: int) -> float:
@@ -143,6 +153,12 @@ def _not_modified(request: web.Request, etag: str, modified_s: float) -> bool:
             return False
         return int(modified_s) <= since
     return False
+
+
+@functools.cache
+def _change_dates(operation: Operation) -> tuple[str, ...]:
+    dates = {operation.compatibility_date, previous_change_date(operation.key)}
+    return tuple(sorted(dates | {OLDEST_COMPATIBILITY_DATE}))
 
 
 def compatibility(request: web.Request, operation: Operation, today: date) -> tuple[str, bool]:
@@ -181,14 +197,7 @@ def compatibility(request: web.Request, operation: Operation, today: date) -> tu
                     }
                 ],
             )
-    changes = sorted(
-        {
-            operation.compatibility_date,
-            previous_change_date(operation.key),
-            OLDEST_COMPATIBILITY_DATE,
-        }
-    )
-    echo = max(change for change in changes if change <= requested)
+    echo = max(change for change in _change_dates(operation) if change <= requested)
     return echo, requested >= operation.compatibility_date
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +53,7 @@ SIZES: dict[str, UniverseSize] = {
     "small": UniverseSize(alliances=20, corporations=200, characters=2_000, killmails=400),
     "medium": UniverseSize(alliances=300, corporations=3_000, characters=30_000, killmails=3_000),
     "large": UniverseSize(
-        alliances=3_500, corporations=20_000, characters=100_000, killmails=20_000
+        alliances=3_500, corporations=20_000, characters=100_000, killmails=10_000
     ),
 }
 
@@ -82,17 +83,24 @@ def resolve_size(universe: str | Path) -> UniverseSize:
     )
 
 
+_DATE_POOL: dict[tuple[int, int], list[str]] = {}
+_DATE_POOL_SIZE = 8192
+
+
 def _date(rng: random.Random, first_year: int, last_year: int) -> str:
-    moment = datetime(
-        rng.randint(first_year, last_year),
-        rng.randint(1, 12),
-        rng.randint(1, 28),
-        rng.randint(0, 23),
-        rng.randint(0, 59),
-        rng.randint(0, 59),
-        tzinfo=UTC,
-    )
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # A pool of dates per range: formatting 100,000 dates one by one costs seconds.
+    pool = _DATE_POOL.get((first_year, last_year))
+    if pool is None:
+        first = datetime(first_year, 1, 1, tzinfo=UTC).timestamp()
+        span = datetime(last_year + 1, 1, 1, tzinfo=UTC).timestamp() - first
+        step = span / _DATE_POOL_SIZE
+        pool = _DATE_POOL[(first_year, last_year)] = [
+            time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(first + i * step + (i * 7919) % step))
+            )
+            for i in range(_DATE_POOL_SIZE)
+        ]
+    return pool[int(rng.random() * _DATE_POOL_SIZE)]
 
 
 class _Builder:
@@ -100,7 +108,7 @@ class _Builder:
         self.rng = random.Random(seed)
         self.seed = seed
         self.epoch = epoch
-        self.names = NameBook()
+        self.names = NameBook(self.rng)
         self.universe = Universe(static=load_static())
         self.store = KillmailStore(templates=real_killmails())
 
@@ -134,8 +142,8 @@ class _Builder:
             creator_id=0,
             date_founded=None if npc else _date(rng, 2003, 2025),
             member_count=0,
-            tax_rate=round(rng.choice((0.0, 0.05, 0.1, 0.1, 0.15)), 2),
-            home_station_id=rng.choice(_STATIONS),
+            tax_rate=(0.0, 0.05, 0.1, 0.1, 0.15)[int(rng.random() * 5)],
+            home_station_id=_STATIONS[int(rng.random() * len(_STATIONS))],
             npc=npc,
             war_eligible=not npc,
             modified_at=self.epoch,
@@ -145,18 +153,19 @@ class _Builder:
 
     def character(self, character_id: int, corporation_id: int) -> Character:
         rng = self.rng
-        race_id, bloodlines = rng.choice(_RACES)
+        r = rng.random
+        race_id, bloodlines = _RACES[int(r() * len(_RACES))]
         found = Character(
             character_id,
             self.names.character(rng),
             corporation_id,
             birthday=_date(rng, 2003, 2025),
-            gender=rng.choice(("male", "female")),
+            gender="male" if r() < 0.5 else "female",
             race_id=race_id,
-            bloodline_id=rng.choice(bloodlines),
-            security_status=round(rng.uniform(-10.0, 5.0), 2),
+            bloodline_id=bloodlines[int(r() * 3)],
+            security_status=round(r() * 15.0 - 10.0, 2),
             npc=character_id in NPC_CHARACTER_IDS,
-            achievement_score=rng.randint(0, 5000),
+            achievement_score=int(r() * 5001),
             modified_at=self.epoch,
         )
         self.universe.characters[character_id] = found
@@ -219,10 +228,12 @@ class _Builder:
             if index < len(player_corps):
                 corporation_id = player_corps[index].corporation_id
             elif npc_corps and rng.random() < 0.1:
-                corporation_id = rng.choice(npc_corps)
+                corporation_id = npc_corps[int(rng.random() * len(npc_corps))]
             else:
                 corporation_id = (
-                    rng.choice(player_corps).corporation_id if player_corps else npc_corps[0]
+                    player_corps[int(rng.random() * len(player_corps))].corporation_id
+                    if player_corps
+                    else npc_corps[0]
                 )
             self.character(FIRST_CHARACTER_ID + index, corporation_id)
 
@@ -316,6 +327,8 @@ def generate_killmails(
 ) -> list[KillmailRecord]:
     """Add `count` generated killmails with ids from `first_id`, times spread start..end."""
     templates = usable_templates(store)
+    slots = {t: player_slots(store.templates[t].esi) for t in templates}
+    r = rng.random
     players = [c.character_id for c in universe.characters.values() if not c.npc]
     systems = list(universe.static.systems)
     player_corps = [c.corporation_id for c in universe.corporations.values() if not c.npc]
@@ -326,16 +339,18 @@ def generate_killmails(
         template = rng.choice(templates)
         esi = store.templates[template].esi
         if "character_id" in esi["victim"]:
-            victim = _party(universe, rng.choice(players))
+            victim = _party(universe, players[int(r() * len(players))])
         else:
             corporation_id = rng.choice(player_corps)
             victim = (None, corporation_id, universe.alliance_of(corporation_id))
-        attackers = tuple(_party(universe, rng.choice(players)) for _ in range(player_slots(esi)))
+        attackers = tuple(
+            _party(universe, players[int(r() * len(players))]) for _ in range(slots[template])
+        )
         record = KillmailRecord(
             killmail_id=killmail_id,
             killmail_hash=killmail_hash(seed, killmail_id),
             time_s=float(int(start_s + index * step_s + rng.uniform(0, step_s))),
-            solar_system_id=rng.choice(systems),
+            solar_system_id=systems[int(r() * len(systems))],
             victim=victim,
             attackers=attackers,
             template=template,
