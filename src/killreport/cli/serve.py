@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from killreport import container as container_module
 from killreport.cli.context import start
 from killreport.cli.process import Role, api_role, run_roles
+from killreport.cli.scheduler import scheduler_role
 from killreport.cli.worker import workers_role
 from killreport.db import migration
 from killreport.settings import Settings
@@ -30,7 +31,11 @@ def up(*, host: str | None = None, port: int | None = None) -> None:
     """
     settings = start()
     migration.upgrade(settings.database_url)
-    roles = [api_role(host or settings.api_host, port or settings.api_port), workers_role()]
+    roles = [
+        api_role(host or settings.api_host, port or settings.api_port),
+        workers_role(),
+        scheduler_role(),
+    ]
     asyncio.run(_serve(settings, roles))
 
 

@@ -14,11 +14,14 @@ from typing import Any
 import orjson
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import func, select
 
 from killreport import container as container_module
 from killreport.bus.contracts import QUEUES
 from killreport.cli.context import start
 from killreport.container import Container
+from killreport.db.tables import Killmail
+from killreport.universe.repository import count_by_kind
 
 StatusSection = Callable[[Container], Awaitable[dict[str, Any]]]
 
@@ -49,8 +52,17 @@ async def budget_groups_section(container: Container) -> dict[str, Any]:
     return (await container.budget.snapshot()).group_rows()
 
 
+async def stored_section(container: Container) -> dict[str, Any]:
+    """Stored rows of each entity kind (deleted ones included) and of killmails."""
+    async with container.database.transaction() as session:
+        counts = await count_by_kind(session)
+        killmails = (await session.execute(select(func.count()).select_from(Killmail))).scalar_one()
+    return {**{kind.value: n for kind, n in counts.items()}, "killmails": int(killmails)}
+
+
 SECTIONS: tuple[tuple[str, StatusSection], ...] = (
     ("queues", queue_section),
+    ("stored", stored_section),
     ("esi budget", budget_section),
     ("esi rate-limit groups", budget_groups_section),
 )

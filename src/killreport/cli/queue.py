@@ -1,0 +1,91 @@
+"""`killreport queue ...`: the seed's `queue:*` producers, one sub-command each (a table:
+add a producer with one `@app.command`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from cyclopts import App
+
+from killreport import container as container_module
+from killreport.cli.context import start
+from killreport.container import Container
+from killreport.jobs import entities
+from killreport.universe.specs import EntityKind, spec_for
+
+app = App(name="queue", help="Queue work for the workers (the seed's `yarn queue:*` scripts).")
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Container], Awaitable[T]]) -> T:
+    settings = start()
+
+    async def main() -> T:
+        async with container_module.build(settings) as container:
+            return await work(container)
+
+    return asyncio.run(main())
+
+
+@app.command
+def alliances() -> None:
+    """Every alliance id from ESI GET /alliances -> esi_alliance_info_queue."""
+    count = _run(lambda c: entities.queue_alliances(c.esi, c.bus, c.database))
+    print(f"queued {count} alliances")
+
+
+@app.command(name="alliance-corporations")
+def alliance_corporations() -> None:
+    """Every stored alliance -> esi_alliance_corporations_queue (member discovery)."""
+    count = _run(lambda c: entities.queue_alliance_corporations(c.database, c.bus))
+    print(f"queued {count} alliances for corporation discovery")
+
+
+@app.command
+def characters(*ids: int) -> None:
+    """The given characters, or every stored one through the affiliation refresh.
+
+    Parameters
+    ----------
+    ids
+        Character ids; none = affiliation of every stored character (1,000 per POST), then
+        details only where the affiliation changed or the details expired.
+    """
+    result = _run(
+        lambda c: entities.queue_characters(
+            c.database, c.esi, c.bus, ids, now=c.esi.transport.clock()
+        )
+    )
+    print(
+        f"checked {result.checked}, changed {result.changed}, expired {result.expired}, "
+        f"queued {result.queued} characters"
+    )
+
+
+@app.command(name="character-corporations")
+def character_corporations() -> None:
+    """Corporations stored characters belong to but that are missing."""
+    count = _run(lambda c: entities.queue_character_corporations(c.database, c.bus))
+    print(f"queued {count} missing corporations")
+
+
+@app.command
+def entity(kind: str, *ids: int) -> None:
+    """Queue entities of any kind by id (the seed's `orchestrator queue alliance 123`).
+
+    Parameters
+    ----------
+    kind
+        alliance, corporation, character, type, group, category, solar_system,
+        constellation or region.
+    ids
+        Entity ids.
+    """
+    spec = spec_for(kind)
+    if not ids:
+        raise SystemExit("killreport queue entity: give at least one id")
+    count = _run(lambda c: entities.queue_entity(c.bus, EntityKind(spec.kind), ids))
+    print(f"queued {count} {spec.kind} ids on {spec.queue}")
