@@ -153,3 +153,27 @@ async def test_forced_windows_through_the_admin_endpoint(
     # then each window answers as set
     assert (during, cleared) == (503, 200)
     assert throttled[0] == 429 and throttled[1] in ("4", "5")
+
+
+async def test_injected_server_errors_count_as_errors_and_cost_no_tokens(
+    http: aiohttp.ClientSession,
+) -> None:
+    # given every ESI request failing with a 5xx, 20 ms late
+    config = SimConfig(universe="tiny", error_rate=1.0, latency_ms=20)
+    async with run_simulator(config) as sim:
+        esi = sim.endpoints["esi"]
+        began = time.monotonic()
+        async with http.get(f"{esi}/status") as response:
+            status = (response.status, response.headers["X-Ratelimit-Used"])
+        async with http.get(f"{esi}/alliances") as response:
+            legacy = (response.status, response.headers["X-ESI-Error-Limit-Remain"])
+        took = time.monotonic() - began
+        # when the faults are switched off at run time
+        sim.faults.error_rate = 0.0
+        async with http.get(f"{esi}/alliances") as response:
+            healed = response.status
+    # then 5xx cost 0 tokens, count against the error limit, and the switch applies at once
+    assert status[0] >= 500 and status[1] == "0"
+    assert legacy[0] >= 500 and legacy[1] == "98"
+    assert took >= 0.04
+    assert healed == 200

@@ -8,28 +8,29 @@ their say. Counting is plain dict arithmetic: it sits on the hot path.
 from __future__ import annotations
 
 import asyncio
-import functools
-import hashlib
 import itertools
 import math
 import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from email.utils import formatdate, parsedate_to_datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from killreport.sim.limits import token_cost
-from killreport.sim.spec import (
-    COMPATIBILITY_DATES,
-    OLDEST_COMPATIBILITY_DATE,
-    Operation,
-    previous_change_date,
+from killreport.sim.esi_protocol import (
+    DAILY,
+    EsiError,
+    compatibility,
+    etag_of,
+    expires_at,
+    http_date,
+    not_modified,
 )
+from killreport.sim.limits import token_cost
+from killreport.sim.spec import Operation
 from killreport.sim.state import SimState
 
 ERROR_LIMITED = (
@@ -47,21 +48,7 @@ _SERVER_ERRORS = (
     (503, "Service unavailable"),
     (504, "Timeout contacting tranquility"),
 )
-# Universe routes expire daily at 11:05 UTC (esi-facts §3).
-DAILY = -1
 _request_ids = itertools.count(1)
-
-
-class EsiError(Exception):
-    """An ESI error response: status and the `error` message (plus optional details)."""
-
-    def __init__(
-        self, status: int, message: str, details: list[dict[str, Any]] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.details = details
 
 
 @dataclass(slots=True)
@@ -107,98 +94,6 @@ def normalise_path(tail: str) -> str:
     if parts and _VERSION_PREFIX.match(parts[0]):
         parts = parts[1:]
     return "/".join(parts)
-
-
-_HTTP_DATES: dict[int, str] = {}
-
-
-def http_date(unix_s: float) -> str:
-    """RFC 1123 date as HTTP headers carry it (memoised: the same seconds recur constantly)."""
-    second = int(unix_s)
-    found = _HTTP_DATES.get(second)
-    if found is None:
-        if len(_HTTP_DATES) > 100_000:
-            _HTTP_DATES.clear()
-        found = _HTTP_DATES[second] = formatdate(second, usegmt=True)
-    return found
-
-
-def expires_at(now_s: float, modified_s: float, ttl_s: int) -> float:
-    """End of the cache period containing now, periods counted from the last change."""
-    if ttl_s == DAILY:
-        today = datetime.fromtimestamp(now_s, UTC).replace(
-            hour=11, minute=5, second=0, microsecond=0
-        )
-        moment = today if today.timestamp() > now_s else today + timedelta(days=1)
-        return moment.timestamp()
-    periods = math.floor(max(0.0, now_s - modified_s) / ttl_s) + 1
-    return modified_s + periods * ttl_s
-
-
-def etag_of(body: bytes) -> str:
-    """A quoted strong ETag derived from the body bytes (unchanged body, unchanged ETag)."""
-    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-
-
-def _not_modified(request: web.Request, etag: str, modified_s: float) -> bool:
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match is not None:
-        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        return "*" in tags or etag in tags
-    if_modified_since = request.headers.get("If-Modified-Since")
-    if if_modified_since:
-        try:
-            since = parsedate_to_datetime(if_modified_since).timestamp()
-        except (TypeError, ValueError):
-            return False
-        return int(modified_s) <= since
-    return False
-
-
-@functools.cache
-def _change_dates(operation: Operation) -> tuple[str, ...]:
-    dates = {operation.compatibility_date, previous_change_date(operation.key)}
-    return tuple(sorted(dates | {OLDEST_COMPATIBILITY_DATE}))
-
-
-def compatibility(request: web.Request, operation: Operation, today: date) -> tuple[str, bool]:
-    """(date to echo, whether the current spec's shape applies) for a request."""
-    requested = request.headers.get("X-Compatibility-Date") or request.query.get(
-        "compatibility_date"
-    )
-    if requested is None:
-        requested = OLDEST_COMPATIBILITY_DATE
-    elif not _DATE.match(requested):
-        raise EsiError(
-            400,
-            "Invalid compatibility date",
-            [
-                {
-                    "location": "header.X-Compatibility-Date",
-                    "message": "expected YYYY-MM-DD",
-                    "value": requested,
-                }
-            ],
-        )
-    else:
-        try:
-            requested_day = date.fromisoformat(requested)
-        except ValueError as exc:
-            raise EsiError(400, "Invalid compatibility date") from exc
-        if requested < OLDEST_COMPATIBILITY_DATE or requested_day > today:
-            raise EsiError(
-                400,
-                "Compatibility date out of range",
-                [
-                    {
-                        "location": "header.X-Compatibility-Date",
-                        "message": f"must be {OLDEST_COMPATIBILITY_DATE}..{today.isoformat()}",
-                        "value": requested,
-                    }
-                ],
-            )
-    echo = max(change for change in _change_dates(operation) if change <= requested)
-    return echo, requested >= operation.compatibility_date
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str]) -> web.Response:
@@ -372,7 +267,7 @@ class EsiPipeline:
             headers["ETag"] = etag
             headers["Expires"] = http_date(expires_at(now_s, reply.modified_s, ttl))
             headers["Last-Modified"] = http_date(reply.modified_s)
-            if route.method == "GET" and _not_modified(request, etag, reply.modified_s):
+            if route.method == "GET" and not_modified(request, etag, reply.modified_s):
                 status = 304
         self._charge(headers, ip, group, caller, status)
         if status == 304:
@@ -471,8 +366,3 @@ def id_list(body: Any, max_items: int, *, strings: bool = False) -> list[Any]:
             [{"location": "body", "message": "items must be unique", "value": len(body)}],
         )
     return body
-
-
-def known_dates() -> tuple[str, ...]:
-    """The compatibility dates ESI lists (newest first)."""
-    return COMPATIBILITY_DATES

@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 from killreport.sim import esi_bodies
-from killreport.sim.esi_http import Call, EsiError, EsiRoute, Handler, Reply, id_list
+from killreport.sim.esi_http import Call, EsiRoute, Handler, Reply, id_list
+from killreport.sim.esi_protocol import EsiError
 from killreport.sim.spec import operations
 
 # Page size of the recent-killmails routes (undocumented; clients assume 50).
