@@ -55,6 +55,12 @@ async def probe_rows(container: Container) -> dict[int, int]:
     return {int(r[0]): int(r[1]) for r in rows}
 
 
+async def probe_count(container: Container) -> int:
+    """How many distinct ids were handled."""
+    async with container.database.connection() as conn:
+        return int((await conn.execute(text("SELECT COUNT(*) FROM bus_probe"))).scalar_one())
+
+
 def main(argv: list[str]) -> None:
     """Run the probe worker until SIGTERM."""
     queue, prefetch = argv[0], int(argv[1])
