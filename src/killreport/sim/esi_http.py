@@ -173,8 +173,10 @@ class EsiPipeline:
             and state.rng.random() < faults.reset_rate
             and request.transport is not None
         ):
+            # The client sees the connection drop; 499 (nginx's "client closed") only labels
+            # the reset in the counters, nothing reaches the wire.
             request.transport.abort()
-            raise ConnectionResetError("simulated connection reset")
+            return web.Response(status=499)
         if faults.timeout_rate > 0 and state.rng.random() < faults.timeout_rate:
             await asyncio.sleep(faults.timeout_s)
             return self._finish(
