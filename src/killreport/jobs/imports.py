@@ -1,7 +1,7 @@
 """`killreport import`: archive files through the one ingest path, in constant memory.
 
-A reader thread decompresses and parses (bz2 and zlib release the GIL) while the event
-loop writes the previous batch; a bounded queue between them caps memory. A restart
+A child process decompresses and sends documents in batches through a pipe (its
+buffer caps memory); this process parses and writes them. A restart
 after a crash simply reads the files again: stored killmails are duplicates, no-ops.
 """
 
@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
+import multiprocessing
+import tarfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from killreport.bus.protocol import MessageBus
 from killreport.db.engine import Database
 from killreport.events.hub import EventHub
-from killreport.jobs.archives import Document, open_documents
+from killreport.jobs.archives import ArchiveError, Document, open_documents
 from killreport.jobs.scan import MissingPublisher
 from killreport.killmails.models import ParsedKillmail, Rejection
 from killreport.killmails.parse import KillmailRejected, parse_envelope, parse_json
@@ -29,7 +30,6 @@ from killreport.killmails.service import ingest_batch
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 1000
-QUEUED_BATCHES = 2
 MAX_REJECTION_EXAMPLES = 20
 
 ProgressFn = Callable[[int, int], None]
@@ -63,12 +63,8 @@ class ImportSummary:
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    killmails: list[ParsedKillmail]
-    rejected: list[Rejection]
+    documents: list[Document]
     bytes_read: int
-
-
-_END = object()
 
 
 def parse_document(document: Document, source: str) -> ParsedKillmail | Rejection:
@@ -81,39 +77,29 @@ def parse_document(document: Document, source: str) -> ParsedKillmail | Rejectio
         return Rejection(exc.killmail_id, exc.reason, document.origin)
 
 
-def _batches(paths: Sequence[Path], batch_size: int, source: str) -> Iterator[_Batch]:
+def _read_documents(paths: Sequence[Path], batch_size: int, out: Connection) -> None:
+    """In a child process: decompress and send documents in batches, then None."""
     offset = 0
-    for path in paths:
-        reader, documents = open_documents(path)
-        killmails: list[ParsedKillmail] = []
-        rejected: list[Rejection] = []
-        try:
-            for document in documents:
-                parsed = parse_document(document, source)
-                if isinstance(parsed, Rejection):
-                    rejected.append(parsed)
-                else:
-                    killmails.append(parsed)
-                if len(killmails) + len(rejected) >= batch_size:
-                    yield _Batch(killmails, rejected, offset + reader.bytes_read)
-                    killmails, rejected = [], []
-        finally:
-            reader.close()
-        offset += reader.bytes_read
-        if killmails or rejected:
-            yield _Batch(killmails, rejected, offset)
-
-
-def _read_ahead(
-    paths: Sequence[Path], batch_size: int, source: str, out: queue.Queue[object]
-) -> None:
     try:
-        for batch in _batches(paths, batch_size, source):
-            out.put(batch)
-    except Exception as exc:  # noqa: BLE001 - handed to the event loop, which raises it
-        out.put(exc)
+        for path in paths:
+            reader, documents = open_documents(path)
+            batch: list[Document] = []
+            try:
+                for document in documents:
+                    batch.append(document)
+                    if len(batch) >= batch_size:
+                        out.send(_Batch(batch, offset + reader.bytes_read))
+                        batch = []
+            finally:
+                reader.close()
+            offset += reader.bytes_read
+            if batch:
+                out.send(_Batch(batch, offset))
+        out.send(None)
+    except (ArchiveError, OSError, EOFError, tarfile.TarError) as exc:
+        out.send(ArchiveError(f"{type(exc).__name__}: {exc}"))
     finally:
-        out.put(_END)
+        out.close()
 
 
 def total_bytes(paths: Sequence[Path]) -> int:
@@ -138,43 +124,39 @@ async def import_paths(
     summary = ImportSummary()
     publisher = MissingPublisher(bus) if bus is not None and check_missing else None
     started = time.perf_counter()
-    batches: queue.Queue[object] = queue.Queue(QUEUED_BATCHES)
-    reader = threading.Thread(
-        target=_read_ahead,
-        args=(list(paths), batch_size, source, batches),
-        name="import-reader",
-        daemon=True,
+    # Decompression runs in a child process: a reader thread would fight the writer for
+    # the GIL (sqlite3 and psycopg release and retake it on every row).
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    reader = context.Process(
+        target=_read_documents, args=(list(paths), batch_size, sender), name="import-reader"
     )
     reader.start()
-    while True:
-        item = await asyncio.to_thread(batches.get)
-        if item is _END:
-            break
-        if isinstance(item, BaseException):
-            raise item
-        assert isinstance(item, _Batch)
-        result = await ingest_batch(
-            database,
-            events,
-            item.killmails,
-            rejected=item.rejected,
-            check_missing=check_missing,
-        )
-        summary.new += len(result.created)
-        summary.duplicate += len(result.duplicates)
-        summary.add_rejections(result.rejected)
-        for rejection in result.rejected:
-            logger.warning(
-                "rejected killmail %s from %s: %s",
-                rejection.killmail_id,
-                rejection.origin,
-                rejection.reason,
-            )
-        if publisher is not None:
-            summary.missing_published += await publisher.publish(result.missing)
-        if progress is not None:
-            progress(summary.seen, item.bytes_read)
-    reader.join()
+    sender.close()
+    try:
+        while True:
+            item = await asyncio.to_thread(receiver.recv)
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, _Batch)
+            killmails: list[ParsedKillmail] = []
+            rejected: list[Rejection] = []
+            for document in item.documents:
+                parsed = parse_document(document, source)
+                if isinstance(parsed, Rejection):
+                    rejected.append(parsed)
+                else:
+                    killmails.append(parsed)
+            await _ingest(database, events, publisher, killmails, rejected, check_missing, summary)
+            if progress is not None:
+                progress(summary.seen, item.bytes_read)
+    finally:
+        receiver.close()
+        reader.join(timeout=5)
+        if reader.is_alive():
+            reader.kill()
     summary.elapsed_s = time.perf_counter() - started
     logger.info(
         "import done: %d new, %d duplicate, %d rejected in %.1f s",
@@ -184,3 +166,29 @@ async def import_paths(
         summary.elapsed_s,
     )
     return summary
+
+
+async def _ingest(
+    database: Database,
+    events: EventHub | None,
+    publisher: MissingPublisher | None,
+    killmails: list[ParsedKillmail],
+    rejected: list[Rejection],
+    check_missing: bool,
+    summary: ImportSummary,
+) -> None:
+    result = await ingest_batch(
+        database, events, killmails, rejected=rejected, check_missing=check_missing
+    )
+    summary.new += len(result.created)
+    summary.duplicate += len(result.duplicates)
+    summary.add_rejections(result.rejected)
+    for rejection in result.rejected:
+        logger.warning(
+            "rejected killmail %s from %s: %s",
+            rejection.killmail_id,
+            rejection.origin,
+            rejection.reason,
+        )
+    if publisher is not None:
+        summary.missing_published += await publisher.publish(result.missing)

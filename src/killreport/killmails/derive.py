@@ -90,6 +90,18 @@ def _bucket(value: float, buckets: tuple[tuple[float, str], ...]) -> str | None:
     return None
 
 
+# The static snapshot is one per process, so the answer is remembered per type id.
+_structure_types: dict[int, bool] = {}
+
+
+def _is_structure(type_id: int, universe: StaticUniverse) -> bool:
+    found = _structure_types.get(type_id)
+    if found is None:
+        category = universe.category_of_type(type_id)
+        found = _structure_types[type_id] = category == STRUCTURE_CATEGORY_ID
+    return found
+
+
 def derive(
     killmail: ParsedKillmail, universe: StaticUniverse, total_value: float | None
 ) -> Derived:
@@ -110,9 +122,7 @@ def derive(
     ]
     final_blow = next((a for a in attackers if a.final_blow), None)
     structure_attacker = any(
-        a.ship_type_id is not None
-        and universe.category_of_type(a.ship_type_id) == STRUCTURE_CATEGORY_ID
-        for a in attackers
+        _is_structure(ship, universe) for ship in {a.ship_type_id for a in attackers} if ship
     )
     npc = not players or (
         victim.character_id is None and not is_player_corporation(victim.corporation_id)

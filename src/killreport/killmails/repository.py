@@ -7,7 +7,6 @@ form SQLAlchemy's column types read back.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -40,12 +39,6 @@ PRICE_LOOKBACK_DAYS = 30
 KILLMAIL_COLUMNS = tuple(c.name for c in Killmail.__table__.columns)
 ATTACKER_COLUMNS = tuple(c.name for c in Attacker.__table__.columns)
 ITEM_COLUMNS = tuple(c.name for c in Item.__table__.columns)
-KILLMAIL_TIME_INDEX = KILLMAIL_COLUMNS.index("killmail_time")
-INGESTED_AT_INDEX = KILLMAIL_COLUMNS.index("ingested_at")
-LABELS_INDEX = KILLMAIL_COLUMNS.index("labels")
-ATTACKER_TIME_INDEX = ATTACKER_COLUMNS.index("killmail_time")
-BOOLEAN_KILLMAIL_COLUMNS = tuple(KILLMAIL_COLUMNS.index(name) for name in ("npc", "solo", "awox"))
-FINAL_BLOW_INDEX = ATTACKER_COLUMNS.index("final_blow")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,37 +168,45 @@ async def store_prices(
     )
 
 
-def _sqlite_time(value: datetime) -> str:
+def sqlite_time(value: datetime) -> str:
+    """A datetime in the text form SQLAlchemy's SQLite DATETIME stores and reads."""
     # SQLAlchemy's SQLite DATETIME storage format (naive UTC, microseconds), see UtcDateTime.
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _sqlite_rows(
-    rows: list[tuple[Any, ...]], times: Sequence[int], booleans: Sequence[int], json_at: int | None
-) -> list[tuple[Any, ...]]:
-    converted = []
-    for row in rows:
-        values = list(row)
-        for index in times:
-            values[index] = _sqlite_time(values[index])
-        for index in booleans:
-            values[index] = int(values[index])
-        if json_at is not None:
-            values[json_at] = json.dumps(values[json_at])
-        converted.append(tuple(values))
-    return converted
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def copy_text(rows: Iterable[tuple[Any, ...]]) -> str:
+    """Rows in PostgreSQL's COPY text format (tab separated, \\N for NULL, escaped text)."""
+    return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows)
 
 
 async def _copy(
-    connection: AsyncConnection, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+    connection: AsyncConnection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
+    if not rows:
+        return
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     async with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            await copy.write_row(row)
+        await copy.write(copy_text(rows))
 
 
 async def write_rows(
@@ -214,35 +215,18 @@ async def write_rows(
     attackers: list[tuple[Any, ...]],
     items: list[tuple[Any, ...]],
 ) -> None:
-    """Insert new killmail, attacker and item rows (already known not to exist)."""
+    """Insert new killmail, attacker and item rows (storage form, known not to exist)."""
     connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        labelled = [
-            (*row[:LABELS_INDEX], json.dumps(row[LABELS_INDEX]), *row[LABELS_INDEX + 1 :])
-            for row in killmails
-        ]
-        await _copy(connection, "killmails", KILLMAIL_COLUMNS, labelled)
-        await _copy(connection, "attackers", ATTACKER_COLUMNS, attackers)
-        await _copy(connection, "items", ITEM_COLUMNS, items)
-        return
-    for table, columns, rows in (
-        (
-            "killmails",
-            KILLMAIL_COLUMNS,
-            _sqlite_rows(
-                killmails,
-                (KILLMAIL_TIME_INDEX, INGESTED_AT_INDEX),
-                BOOLEAN_KILLMAIL_COLUMNS,
-                LABELS_INDEX,
-            ),
-        ),
-        (
-            "attackers",
-            ATTACKER_COLUMNS,
-            _sqlite_rows(attackers, (ATTACKER_TIME_INDEX,), (FINAL_BLOW_INDEX,), None),
-        ),
+    tables = (
+        ("killmails", KILLMAIL_COLUMNS, killmails),
+        ("attackers", ATTACKER_COLUMNS, attackers),
         ("items", ITEM_COLUMNS, items),
-    ):
+    )
+    if connection.dialect.name == "postgresql":
+        for table, columns, rows in tables:
+            await _copy(connection, table, columns, rows)
+        return
+    for table, columns, rows in tables:
         if rows:
             marks = ", ".join("?" for _ in columns)
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"

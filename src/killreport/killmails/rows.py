@@ -6,6 +6,7 @@ so both write exactly the same rows. Tuples follow the tables' column order.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,8 +15,8 @@ from typing import Any
 from killreport.events.contracts import KillmailCreated
 from killreport.killmails.derive import derive
 from killreport.killmails.models import ParsedKillmail
-from killreport.killmails.repository import ENTITY_KINDS
-from killreport.killmails.valuation import PriceBook, flatten_items, value
+from killreport.killmails.repository import ENTITY_KINDS, sqlite_time
+from killreport.killmails.valuation import FlatItems, PriceBook, flatten_items, value
 from killreport.universe.static import StaticUniverse
 
 # Entity kinds with daily counters: each distinct one among the attackers gets a kill,
@@ -50,21 +51,42 @@ def entity_ids(killmail: ParsedKillmail) -> tuple[list[tuple[str, int]], list[tu
         )
         if entity_id is not None
     ]
-    winners: dict[tuple[str, int], None] = {}
-    for a in killmail.attackers:
-        for kind, entity_id in zip(
+    attackers = killmail.attackers
+    winners = [
+        (kind, entity_id)
+        for kind, ids in zip(
             COUNTED_KINDS,
-            (a.character_id, a.corporation_id, a.alliance_id, a.faction_id),
+            (
+                {a.character_id for a in attackers},
+                {a.corporation_id for a in attackers},
+                {a.alliance_id for a in attackers},
+                {a.faction_id for a in attackers},
+            ),
             strict=True,
-        ):
-            if entity_id is not None:
-                winners[(kind, entity_id)] = None
-    return losers, list(winners)
+        )
+        for entity_id in ids
+        if entity_id is not None
+    ]
+    return losers, winners
 
 
-def referenced_ids(killmail: ParsedKillmail, into: dict[str, set[int]]) -> None:
+def referenced_ids(
+    killmail: ParsedKillmail, into: dict[str, set[int]], flat: FlatItems | None = None
+) -> None:
     """Add every entity id the killmail references, by entity kind."""
     victim = killmail.victim
+    attackers = killmail.attackers
+    characters, corporations, alliances, types = (
+        into["character"],
+        into["corporation"],
+        into["alliance"],
+        into["type"],
+    )
+    characters.update(a.character_id for a in attackers if a.character_id is not None)
+    corporations.update(a.corporation_id for a in attackers if a.corporation_id is not None)
+    alliances.update(a.alliance_id for a in attackers if a.alliance_id is not None)
+    types.update(a.ship_type_id for a in attackers if a.ship_type_id is not None)
+    types.update(a.weapon_type_id for a in attackers if a.weapon_type_id is not None)
     for kind, entity_id in (
         ("character", victim.character_id),
         ("corporation", victim.corporation_id),
@@ -74,18 +96,9 @@ def referenced_ids(killmail: ParsedKillmail, into: dict[str, set[int]]) -> None:
     ):
         if entity_id is not None:
             into[kind].add(entity_id)
-    for a in killmail.attackers:
-        for kind, entity_id in (
-            ("character", a.character_id),
-            ("corporation", a.corporation_id),
-            ("alliance", a.alliance_id),
-            ("type", a.ship_type_id),
-            ("type", a.weapon_type_id),
-        ):
-            if entity_id is not None:
-                into[kind].add(entity_id)
-    for _position, _parent, line in flatten_items(victim.items):
-        into["type"].add(line.item_type_id)
+    if flat is None:
+        flat = list(flatten_items(victim.items))
+    types.update(line.item_type_id for _position, _parent, line in flat)
 
 
 def build_rows(
@@ -95,8 +108,13 @@ def build_rows(
     *,
     first_sequence: int,
     now: datetime,
+    sqlite: bool = False,
 ) -> BatchRows:
-    """Value, derive and lay out new killmails; sequences start at `first_sequence`."""
+    """Value, derive and lay out new killmails; sequences start at `first_sequence`.
+
+    Rows are in the dialect's storage form (SQLite: times as text, booleans as 0/1),
+    labels as JSON text, so writers pass them straight to the driver.
+    """
     rows = BatchRows()
     killmail_rows = rows.killmails
     attacker_rows = rows.attackers
@@ -106,18 +124,21 @@ def build_rows(
     created = rows.created
     events = rows.events
     sequence = first_sequence - 1
+    stored_now: Any = sqlite_time(now) if sqlite else now
     for killmail in killmails:
         sequence += 1
-        valuation = value(killmail, book, universe)
+        flat = list(flatten_items(killmail.victim.items))
+        valuation = value(killmail, book, universe, flat)
         derived = derive(killmail, universe, valuation.total_value)
         victim = killmail.victim
         position = victim.position
         time = killmail.killmail_time
+        stored_time: Any = sqlite_time(time) if sqlite else time
         killmail_rows.append(
             (
                 killmail.killmail_id,
                 killmail.killmail_hash,
-                time,
+                stored_time,
                 killmail.solar_system_id,
                 derived.constellation_id,
                 derived.region_id,
@@ -142,14 +163,14 @@ def build_rows(
                 valuation.destroyed_value,
                 valuation.total_value,
                 derived.points,
-                derived.npc,
-                derived.solo,
-                derived.awox,
-                list(derived.labels),
+                int(derived.npc) if sqlite else derived.npc,
+                int(derived.solo) if sqlite else derived.solo,
+                int(derived.awox) if sqlite else derived.awox,
+                json.dumps(derived.labels),
                 valuation.value_source,
                 killmail.source,
                 sequence,
-                now,
+                stored_now,
             )
         )
         kid = killmail.killmail_id
@@ -157,7 +178,7 @@ def build_rows(
             (
                 kid,
                 index,
-                time,
+                stored_time,
                 a.character_id,
                 a.corporation_id,
                 a.alliance_id,
@@ -165,7 +186,7 @@ def build_rows(
                 a.ship_type_id,
                 a.weapon_type_id,
                 a.damage_done,
-                a.final_blow,
+                int(a.final_blow) if sqlite else a.final_blow,
                 a.security_status,
             )
             for index, a in enumerate(killmail.attackers)
@@ -183,7 +204,7 @@ def build_rows(
                 line.quantity_dropped,
                 unit_values[pos],
             )
-            for pos, parent, line in flatten_items(victim.items)
+            for pos, parent, line in flat
         )
         total = valuation.total_value or 0.0
         points = derived.points or 0
@@ -198,7 +219,7 @@ def build_rows(
             entry[0] += 1
             entry[2] += total
             entry[4] += points
-        referenced_ids(killmail, referenced)
+        referenced_ids(killmail, referenced, flat)
         created.append((kid, sequence))
         events.append(
             KillmailCreated(

@@ -83,7 +83,8 @@ async def store_batch(
     book = await repository.load_prices(session, type_ids, days)
     sequence = await repository.last_sequence(session)
 
-    rows = build_rows(fresh, book, universe, first_sequence=sequence + 1, now=now)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    rows = build_rows(fresh, book, universe, first_sequence=sequence + 1, now=now, sqlite=sqlite)
     await repository.write_rows(session, rows.killmails, rows.attackers, rows.items)
     await repository.add_counters(session, rows.counters)
     missing = (

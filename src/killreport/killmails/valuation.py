@@ -87,19 +87,42 @@ def flatten_items(items: Iterable[ItemLine]) -> Iterator[tuple[int, int | None, 
     return walk(items, None)
 
 
+# The static snapshot is one per process, so "is this type a SKIN" is remembered per type id.
+_skin_types: dict[int, bool] = {}
+
+
+def is_skin(type_id: int, universe: StaticUniverse) -> bool:
+    """True when the type is in the SKINs category."""
+    found = _skin_types.get(type_id)
+    if found is None:
+        found = _skin_types[type_id] = universe.category_of_type(type_id) == SKIN_CATEGORY_ID
+    return found
+
+
 def unit_price(
     type_id: int, singleton: int, flag: int, day: date, book: PriceBook, universe: StaticUniverse
 ) -> float | None:
     """The price of one unit of an item line under zKillboard's rules; None when unknown."""
     if singleton == BLUEPRINT_COPY_SINGLETON or flag == FRIGATE_ESCAPE_BAY_FLAG:
         return TOKEN_PRICE
-    if universe.category_of_type(type_id) == SKIN_CATEGORY_ID:
+    if is_skin(type_id, universe):
         return TOKEN_PRICE
     return book.price(type_id, day)
 
 
-def value(killmail: ParsedKillmail, book: PriceBook, universe: StaticUniverse) -> Valuation:
-    """Value the killmail: zkb values when present, else ours from the price book."""
+FlatItems = list[tuple[int, int | None, ItemLine]]
+
+
+def value(
+    killmail: ParsedKillmail,
+    book: PriceBook,
+    universe: StaticUniverse,
+    flat: FlatItems | None = None,
+) -> Valuation:
+    """Value the killmail: zkb values when present, else ours from the price book.
+
+    `flat` is the killmail's `flatten_items` when the caller has it already.
+    """
     day = killmail.killmail_time.date()
     ship_price = book.price(killmail.victim.ship_type_id, day)
     priced = ship_price is not None
@@ -108,7 +131,9 @@ def value(killmail: ParsedKillmail, book: PriceBook, universe: StaticUniverse) -
     dropped = 0.0
     fitted = ship_price or 0.0
     unit_values: list[float | None] = []
-    for _position, parent, line in flatten_items(killmail.victim.items):
+    if flat is None:
+        flat = list(flatten_items(killmail.victim.items))
+    for _position, parent, line in flat:
         price = unit_price(line.item_type_id, line.singleton, line.flag, day, book, universe)
         unit_values.append(price)
         if price is None:

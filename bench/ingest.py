@@ -1,0 +1,240 @@
+"""Ingest benchmark: `killreport import` of a 200,000-killmail EVE Ref archive vs a raw load.
+
+Builds `killmails-2026-01-01.tar.bz2` from the 108 real killmails (ids renumbered, bodies
+otherwise untouched), imports it with the real CLI in a subprocess (rate and peak RSS),
+then loads the very same killmail, attacker and item rows into a fresh database of the
+same schema with a raw COPY (PostgreSQL, one COPY text buffer per table) or a raw `executemany`
+(SQLite, stdlib sqlite3), one transaction per 1,000 killmails, and prints the ratio.
+
+    .venv/bin/python bench/ingest.py --backend sqlite
+    .venv/bin/python bench/ingest.py --backend postgres [--count 200000]
+
+The machine is shared: figures taken while other work runs are pessimistic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from killreport.db import migration
+from killreport.killmails import repository
+from killreport.killmails.parse import parse_envelope
+from killreport.killmails.rows import build_rows
+from killreport.killmails.valuation import PriceBook
+from killreport.universe.static import load_static
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.killmails.corpus import corpus, daily_prices, everef_line  # noqa: E402
+
+WORK = ROOT / "var" / "bench"
+BATCH = 1000
+ID_BASE = 200_000_000
+POSTGRES_ADMIN = os.environ.get("KILLREPORT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+
+
+def renumbered(count: int) -> Iterator[dict[str, Any]]:
+    """`count` EVE Ref documents cycling through the corpus with fresh ids."""
+    lines = [everef_line(row) for row in corpus()]
+    for n in range(count):
+        yield {**lines[n % len(lines)], "killmail_id": ID_BASE + n}
+
+
+def build_archive(count: int) -> Path:
+    """The archive (cached under var/bench by count)."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    path = WORK / f"killmails-2026-01-01.{count}.tar.bz2"
+    if path.exists():
+        return path
+    started = time.perf_counter()
+    partial = path.with_suffix(".partial")
+    with tarfile.open(partial, "w:bz2", compresslevel=1) as archive:
+        for document in renumbered(count):
+            data = json.dumps(document, separators=(",", ":")).encode()
+            member = tarfile.TarInfo(f"killmails/{document['killmail_id']}.json")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    partial.rename(path)
+    print(f"built {path.name} ({path.stat().st_size / 1e6:,.0f} MB) in "
+          f"{time.perf_counter() - started:,.0f} s")  # fmt: skip
+    return path
+
+
+Rows = list[tuple[Any, ...]]
+
+
+def template_rows(sqlite: bool) -> list[tuple[Rows, Rows, Rows]]:
+    """Per corpus killmail: the (killmail, attackers, items) rows ingest writes for it."""
+    book = PriceBook()
+    for type_id, day, price, _adjusted in daily_prices():
+        book.add(type_id, day, price)
+    universe = load_static()
+    now = datetime.now(UTC)
+    templates = []
+    for row in corpus():
+        parsed = parse_envelope(everef_line(row), source="import")
+        rows = build_rows([parsed], book, universe, first_sequence=1, now=now, sqlite=sqlite)
+        templates.append((rows.killmails, rows.attackers, rows.items))
+    return templates
+
+
+def raw_batches(count: int, sqlite: bool) -> Iterator[tuple[Rows, Rows, Rows]]:
+    """The rows of the renumbered archive, BATCH killmails at a time, in storage form."""
+    templates = template_rows(sqlite)
+    sequence_at = repository.KILLMAIL_COLUMNS.index("sequence")
+    for start in range(0, count, BATCH):
+        killmails: Rows = []
+        attackers: Rows = []
+        items: Rows = []
+        for n in range(start, min(start + BATCH, count)):
+            k, a, i = templates[n % len(templates)]
+            new_id = ID_BASE + n
+            row = list(k[0])
+            row[0] = new_id
+            row[sequence_at] = n + 1
+            killmails.append(tuple(row))
+            attackers.extend((new_id, *r[1:]) for r in a)
+            items.extend((new_id, *r[1:]) for r in i)
+        yield killmails, attackers, items
+
+
+def raw_sqlite(path: Path, count: int) -> float:
+    """Seconds for a raw executemany load of the rows."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    statements = [
+        f"INSERT INTO {t} ({', '.join(c)}) VALUES ({', '.join('?' for _ in c)})"
+        for t, c in (("killmails", repository.KILLMAIL_COLUMNS),
+                     ("attackers", repository.ATTACKER_COLUMNS), ("items", repository.ITEM_COLUMNS))
+    ]  # fmt: skip
+    started = time.perf_counter()
+    for batch in raw_batches(count, sqlite=True):
+        connection.execute("BEGIN")
+        for statement, rows in zip(statements, batch, strict=True):
+            connection.executemany(statement, rows)
+        connection.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def raw_postgres(url: str, count: int) -> float:
+    """Seconds for a raw COPY load of the rows."""
+    tables = (
+        ("killmails", repository.KILLMAIL_COLUMNS),
+        ("attackers", repository.ATTACKER_COLUMNS),
+        ("items", repository.ITEM_COLUMNS),
+    )
+    with psycopg.connect(url) as connection:
+        started = time.perf_counter()
+        for batch in raw_batches(count, sqlite=False):
+            with connection.transaction(), connection.cursor() as cursor:
+                for (table, columns), rows in zip(tables, batch, strict=True):
+                    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                        copy.write(repository.copy_text(rows))
+        return time.perf_counter() - started
+
+
+def run_import(url: str, archive: Path) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of `killreport import` in its own process."""
+    env = {**os.environ, "KILLREPORT_DATABASE_URL": url, "KILLREPORT_LOG_LEVEL": "WARNING"}
+    env.pop("KILLREPORT_BROKER_URL", None)
+    env.pop("KILLREPORT_REDIS_URL", None)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "killreport"), "import", str(archive), "--quiet"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    _pid, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"killreport import failed with status {status}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def prepare_prices(url: str) -> None:
+    """The corpus days' prices, as the import would find them in market_prices."""
+    import asyncio
+
+    from killreport.db.engine import Database
+
+    async def store() -> None:
+        database = Database.from_url(url)
+        async with database.transaction() as session:
+            await repository.store_prices(session, list(daily_prices()))
+        await database.dispose()
+
+    asyncio.run(store())
+
+
+def fresh_database(backend: str, name: str) -> str:
+    """A migrated, empty database; its SQLAlchemy URL."""
+    if backend == "sqlite":
+        path = WORK / f"{name}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        with psycopg.connect(f"{POSTGRES_ADMIN}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        url = f"{POSTGRES_ADMIN.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    migration.upgrade(url)
+    return url
+
+
+def main() -> None:
+    """Parse arguments, run both loads, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--count", type=int, default=200_000)
+    args = parser.parse_args()
+    archive = build_archive(args.count)
+    suffix = f"{os.getpid()}"
+    ours_url = fresh_database(args.backend, f"kr_bench_import_{suffix}")
+    raw_url = fresh_database(args.backend, f"kr_bench_raw_{suffix}")
+    prepare_prices(ours_url)
+    try:
+        import_s, peak_mb = run_import(ours_url, archive)
+        if args.backend == "sqlite":
+            raw_s = raw_sqlite(Path(raw_url.split("///", 1)[1]), args.count)
+        else:
+            raw_s = raw_postgres(raw_url.replace("+psycopg", ""), args.count)
+    finally:
+        if args.backend == "postgres":
+            with psycopg.connect(f"{POSTGRES_ADMIN}/postgres", autocommit=True) as admin:
+                for url in (ours_url, raw_url):
+                    admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    ours_rate = args.count / import_s
+    raw_rate = args.count / raw_s
+    baseline = "raw COPY" if args.backend == "postgres" else "raw executemany"
+    print(f"backend            {args.backend}")
+    print(f"killmails          {args.count:,}")
+    print(f"killreport import  {ours_rate:,.0f} killmails/s ({import_s:,.1f} s), "
+          f"peak RSS {peak_mb:,.0f} MB")  # fmt: skip
+    print(f"{baseline:<18} {raw_rate:,.0f} killmails/s ({raw_s:,.1f} s), same rows and schema")
+    print(f"ratio              {ours_rate / raw_rate:.2f} (goal >= 0.70)")
+    print(f"self peak RSS      {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+    print("note: shared 2-core machine; figures under concurrent load are pessimistic")
+
+
+if __name__ == "__main__":
+    main()
