@@ -75,16 +75,20 @@ async def test_sigkill_mid_batch_then_restart_handles_each_message_once(
         if first.poll() is None:
             first.kill()
     assert handled_before_kill < MESSAGES
-    # and a new worker starts (the killed one's leases expire, the broker requeues)
-    second = start_worker(settings, queue)
+    # and two new worker processes start on the same database (the killed one's leases
+    # expire, the broker requeues its unacked messages)
+    workers = [start_worker(settings, queue) for _ in range(2)]
     try:
-        await wait_rows(container, MESSAGES, second)
-        second.send_signal(signal.SIGTERM)
-        _, stderr = second.communicate(timeout=30)
-        assert second.returncode == 0, stderr.decode()[-3000:]
+        await wait_rows(container, MESSAGES, workers[0])
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            _, stderr = worker.communicate(timeout=30)
+            assert worker.returncode == 0, stderr.decode()[-3000:]
     finally:
-        if second.poll() is None:
-            second.kill()
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
 
     # then every message was handled and the database has each exactly once
     rows = await probe_rows(container)

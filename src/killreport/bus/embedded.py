@@ -285,6 +285,7 @@ class EmbeddedSubscription:
     _buffer: list[Delivery] = field(default_factory=list)
     _held: dict[int, int] = field(default_factory=dict)  # message_id -> attempt
     _claiming: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _settle: asyncio.Event = field(default_factory=asyncio.Event)
     _stopped: bool = False
     _heartbeat: asyncio.Task[None] | None = None
 
@@ -299,6 +300,7 @@ class EmbeddedSubscription:
     def forget(self, message_id: int) -> None:
         """The message was settled: stop extending its lease."""
         self._held.pop(message_id, None)
+        self._settle.set()
 
     async def next(self) -> Delivery | None:
         """The next leased message in priority order; None once stopped."""
@@ -307,17 +309,26 @@ class EmbeddedSubscription:
         while not self._stopped:
             if self._buffer:
                 return self._buffer.pop(0)
+            room = 0
             async with self._claiming:
-                if not self._buffer and not self._stopped:
+                room = self.prefetch - len(self._held)
+                # Lease in batches: one claim per handful of messages, not one per message.
+                if not self._buffer and not self._stopped and room >= self._batch_floor():
                     self._buffer.extend(await self._claim())
+                    if self._buffer:
+                        delay_s = MIN_POLL_S
             if self._buffer:
                 continue
-            wakeup.clear()
+            event = self._settle if room < self._batch_floor() else wakeup
+            event.clear()
             try:
-                await asyncio.wait_for(wakeup.wait(), timeout=delay_s)
+                await asyncio.wait_for(event.wait(), timeout=delay_s)
             except TimeoutError:
                 delay_s = min(delay_s * 2, self.bus.poll_interval_s)
         return None
+
+    def _batch_floor(self) -> int:
+        return 1 if not self._held else max(1, self.prefetch // 2)
 
     async def _claim(self) -> list[Delivery]:
         room = self.prefetch - len(self._held)
@@ -398,6 +409,7 @@ class EmbeddedSubscription:
         """Lease nothing more; give the messages not yet handed out back to the queue."""
         self._stopped = True
         self.bus._wakeup(self.queue).set()
+        self._settle.set()
         async with self._claiming:
             returned, self._buffer = self._buffer, []
         if not returned:
