@@ -9,6 +9,7 @@ from cyclopts import App
 from killreport import __version__
 from killreport.cli import (
     db,
+    feed,
     imports,
     killmails,
     purge,
@@ -33,6 +34,7 @@ app = App(
 app.command(imports.import_, name="import")
 app.command(killmails.app)
 app.command(scan.app)
+app.command(feed.app)
 app.command(sim.app)
 
 app.command(queue.app)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from killreport import container as container_module
 from killreport.cli.context import start
+from killreport.cli.feed import feed_role
 from killreport.cli.process import Role, api_role, run_roles
 from killreport.cli.scheduler import scheduler_role
 from killreport.cli.worker import workers_role
@@ -35,6 +36,7 @@ def up(*, host: str | None = None, port: int | None = None) -> None:
         api_role(host or settings.api_host, port or settings.api_port),
         workers_role(),
         scheduler_role(),
+        feed_role(),
     ]
     asyncio.run(_serve(settings, roles))
 
