@@ -8,6 +8,8 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
+from prometheus_client import REGISTRY
+
 from killreport.bus.contracts import (
     PRIORITY_LOGIN,
     PRIORITY_MANUAL,
@@ -99,6 +101,14 @@ async def test_failing_message_is_retried_with_growing_delays_then_dead(
         stats = (await bus.queue_stats([spec.name]))[0]
         return stats.dead == 1 and len(good_done_at) == len(good)
 
+    def counted(name: str) -> float:
+        return (
+            REGISTRY.get_sample_value(f"killreport_messages_{name}_total", {"queue": spec.name})
+            or 0.0
+        )
+
+    before = {name: counted(name) for name in ("processed", "retried", "dead")}
+
     # when the workers run
     publisher = asyncio.create_task(publish_good())
     await run_until(container, [Route(spec, handle)], dead_and_done)
@@ -113,6 +123,9 @@ async def test_failing_message_is_retried_with_growing_delays_then_dead(
     # and the other messages kept flowing meanwhile: most were done before it was dead
     assert len([t for t in good_done_at if t < attempts[-1][1]]) >= len(good) // 2
     assert set(await probe_rows(container)) == set(good)
+    # and the Prometheus counters say so
+    after = {name: counted(name) - before[name] for name in before}
+    assert after == {"processed": len(good), "retried": 3, "dead": 1}
     # and the dead letter is counted, nothing else is left
     stats = (await bus.queue_stats([spec.name]))[0]
     assert (stats.ready, stats.dead) == (0, 1)
