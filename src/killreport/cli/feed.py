@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from cyclopts import App
+from sqlalchemy import func, select
 
 from killreport import container as container_module
 from killreport.cli.context import start
 from killreport.cli.process import Role, run_roles
 from killreport.container import Container
-from killreport.feeds.r2z2 import R2Z2Follower
+from killreport.db.tables import Killmail
+from killreport.feeds.r2z2 import R2Z2Follower, read_cursor
+from killreport.zkb.errors import ZkbError
 
 app = App(name="feed", help="Live killmail feeds.")
 
@@ -41,3 +45,33 @@ def r2z2(*, from_sequence: int | None = None) -> None:
         Where to start when no cursor is stored yet (default: the published head).
     """
     asyncio.run(_serve(from_sequence))
+
+
+async def feed_status(container: Container) -> dict[str, Any]:
+    """`killreport status` section: killmail totals and how far the R2Z2 cursor lags."""
+    async with container.database.transaction() as session:
+        count, last_sequence, newest, last_ingest = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.max(Killmail.sequence),
+                    func.max(Killmail.killmail_time),
+                    func.max(Killmail.ingested_at),
+                )
+            )
+        ).one()
+    cursor = await read_cursor(container.database)
+    report: dict[str, Any] = {
+        "killmails": int(count),
+        "last_sequence": last_sequence,
+        "newest_killmail_time": newest.isoformat() if newest else None,
+        "last_ingested_at": last_ingest.isoformat() if last_ingest else None,
+        "r2z2_cursor": cursor,
+    }
+    if cursor is not None:
+        try:
+            head = await asyncio.wait_for(container.r2z2.sequence(), timeout=5)
+            report["r2z2_lag_entries"] = max(head - cursor + 1, 0)
+        except (ZkbError, TimeoutError) as exc:
+            report["r2z2_lag_entries"] = f"unknown: {exc or type(exc).__name__}"
+    return report
