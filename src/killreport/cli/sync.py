@@ -160,9 +160,12 @@ async def run_sync(
     external_workers: bool = False,
     show_progress: bool = False,
     poll_s: float = 0.25,
+    only: Sequence[str] = (),
 ) -> SyncReport:
-    """Run a sync plan: each step queues, then the entity queues are followed to empty."""
-    steps = PLANS[plan]
+    """Run a sync plan: each step queues, then the entity queues are followed to empty.
+
+    `only` keeps the plan's steps with those labels (benchmarks time one step)."""
+    steps = tuple(s for s in PLANS[plan] if not only or s.label in only)
     activity = _Activity()
     stop = asyncio.Event()
     workers: asyncio.Task[None] | None = None
