@@ -10,6 +10,11 @@ from typing import TypeVar
 from cyclopts import App
 
 from killreport import container as container_module
+from killreport.bus.contracts import (
+    PRIORITY_MANUAL,
+    ZKILLBOARD_CHARACTER_QUEUE,
+    ZkillboardCharacterMessage,
+)
 from killreport.cli.context import start
 from killreport.container import Container
 from killreport.jobs import entities
@@ -89,3 +94,21 @@ def entity(kind: str, *ids: int) -> None:
         raise SystemExit("killreport queue entity: give at least one id")
     count = _run(lambda c: entities.queue_entity(c.bus, EntityKind(spec.kind), ids))
     print(f"queued {count} {spec.kind} ids on {spec.queue}")
+
+
+@app.command
+def zkillboard(*ids: int) -> None:
+    """Characters' killmail history from the zKillboard API -> zkillboard_character_queue.
+
+    Parameters
+    ----------
+    ids
+        Character ids.
+    """
+    if not ids:
+        raise SystemExit("killreport queue zkillboard: give at least one character id")
+    messages = [ZkillboardCharacterMessage(character_id=i) for i in dict.fromkeys(ids)]
+    count = _run(
+        lambda c: c.bus.publish_many(ZKILLBOARD_CHARACTER_QUEUE, messages, PRIORITY_MANUAL)
+    )
+    print(f"queued {count} characters on {ZKILLBOARD_CHARACTER_QUEUE}")

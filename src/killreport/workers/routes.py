@@ -18,9 +18,10 @@ from killreport.bus.contracts import (
     ESI_TYPE_INFO_QUEUE,
     QUEUES,
     WORKERS,
+    ZKILLBOARD_CHARACTER_QUEUE,
 )
 from killreport.workers.handler import Route
-from killreport.workers.handlers import entities
+from killreport.workers.handlers import entities, killmails
 
 # Entity info: one generic handler for every info queue and kind (ENTITY_SPECS).
 ENTITY_ROUTES: tuple[Route, ...] = (
@@ -31,7 +32,10 @@ ENTITY_ROUTES: tuple[Route, ...] = (
     Route(QUEUES[ESI_ALLIANCE_CORPORATIONS_QUEUE], entities.handle_alliance_corporations),
 )
 
-ROUTES: tuple[Route, ...] = (*ENTITY_ROUTES,)
+ROUTES: tuple[Route, ...] = (
+    *ENTITY_ROUTES,
+    Route(QUEUES[ZKILLBOARD_CHARACTER_QUEUE], killmails.handle_zkillboard_character),
+)
 
 
 class UnknownWorker(LookupError):
