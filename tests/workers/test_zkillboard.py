@@ -49,8 +49,8 @@ def busiest_character(sim: Simulator) -> tuple[int, set[int]]:
     store = sim.state.store
     newest_s = sim.state.clock.now() - sim.config.zkb_api_hold_back_s
     character_id = max(store.by_character, key=lambda c: len(store.by_character[c]))
-    ids = {k for k in store.ids_of("character", character_id) if store.records[k].time_s <= newest_s}
-    return character_id, ids
+    ids = store.ids_of("character", character_id)
+    return character_id, {k for k in ids if store.records[k].time_s <= newest_s}
 
 
 async def stored_ids(container: container_module.Container) -> set[int]:
