@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+from datetime import UTC, date, datetime
 from typing import Any
 
 from cyclopts import App
@@ -14,7 +16,9 @@ from killreport.cli.process import Role, run_roles
 from killreport.container import Container
 from killreport.db.tables import Killmail
 from killreport.feeds.r2z2 import R2Z2Follower, read_cursor
-from killreport.zkb.errors import ZkbError
+from killreport.feeds.repair import RepairSummary, repair_day
+from killreport.jobs.scan import MissingPublisher
+from killreport.zkb.errors import ZkbError, ZkbNotFound
 
 app = App(name="feed", help="Live killmail feeds.")
 
@@ -45,6 +49,56 @@ def r2z2(*, from_sequence: int | None = None) -> None:
         Where to start when no cursor is stored yet (default: the published head).
     """
     asyncio.run(_serve(from_sequence))
+
+
+async def _repair(day: date) -> RepairSummary:
+    settings = start()
+    async with container_module.build(settings) as container:
+        return await repair_day(
+            container.database,
+            container.events,
+            container.r2z2,
+            container.esi,
+            day,
+            publisher=MissingPublisher(container.bus),
+        )
+
+
+def print_repair(summary: RepairSummary) -> None:
+    """The repair summary: counts, then each rejected and failed killmail with its reason."""
+    print(
+        f"{summary.day}: {summary.listed} in the history, {summary.stored_already} stored "
+        f"already, {summary.fetched} fetched from ESI: {summary.new} new, "
+        f"{summary.duplicate} duplicate, {len(summary.rejected)} rejected, "
+        f"{len(summary.failed)} failed; {summary.missing_published} missing entities queued"
+    )
+    for rejection in summary.rejected:
+        print(f"  rejected {rejection.killmail_id}: {rejection.reason}")
+    for failure in summary.failed:
+        print(f"  failed {failure}")
+
+
+@app.command
+def repair(*, date: str) -> None:
+    """Fill gaps of one UTC day from R2Z2's daily history, fetching only missing killmails.
+
+    Parameters
+    ----------
+    date
+        The UTC day, YYYY-MM-DD.
+    """
+    try:
+        day = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=UTC).date()
+    except ValueError as exc:
+        raise SystemExit(f"killreport feed repair: --date wants YYYY-MM-DD, got {date!r}") from exc
+    try:
+        summary = asyncio.run(_repair(day))
+    except ZkbNotFound as exc:
+        print(f"killreport feed repair: no history for {day}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
+    print_repair(summary)
+    if summary.failed:
+        raise SystemExit(1)
 
 
 async def feed_status(container: Container) -> dict[str, Any]:
