@@ -24,6 +24,11 @@ up: $(RUNTIME)
 	$(BIN)/killreport db upgrade
 	$(BIN)/killreport up
 
+# The whole system against the in-process simulator, on its own database (var/demo.sqlite3).
+demo: $(RUNTIME)
+	mkdir -p var
+	KILLREPORT_DATABASE_URL=sqlite+aiosqlite:///var/demo.sqlite3 $(BIN)/killreport up --sim
+
 services:
 	bash scripts/services.sh
 

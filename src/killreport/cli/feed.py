@@ -101,6 +101,14 @@ def repair(*, date: str) -> None:
         raise SystemExit(1)
 
 
+def _age_s(now: datetime, then: datetime | None) -> float | None:
+    if then is None:
+        return None
+    if then.tzinfo is None:  # SQLite hands naive values back for aggregates
+        then = then.replace(tzinfo=UTC)
+    return round((now - then).total_seconds(), 1)
+
+
 async def feed_status(container: Container) -> dict[str, Any]:
     """`killreport status` section: killmail totals and how far the R2Z2 cursor lags."""
     async with container.database.transaction() as session:
@@ -115,11 +123,15 @@ async def feed_status(container: Container) -> dict[str, Any]:
             )
         ).one()
     cursor = await read_cursor(container.database)
+    now = datetime.now(UTC)
     report: dict[str, Any] = {
         "killmails": int(count),
         "last_sequence": last_sequence,
         "newest_killmail_time": newest.isoformat() if newest else None,
         "last_ingested_at": last_ingest.isoformat() if last_ingest else None,
+        # How far behind the game the newest stored killmail is, and since when nothing came.
+        "newest_killmail_age_s": _age_s(now, newest),
+        "last_ingest_age_s": _age_s(now, last_ingest),
         "r2z2_cursor": cursor,
     }
     if cursor is not None:
@@ -127,5 +139,5 @@ async def feed_status(container: Container) -> dict[str, Any]:
             head = await asyncio.wait_for(container.r2z2.sequence(), timeout=5)
             report["r2z2_lag_entries"] = max(head - cursor + 1, 0)
         except (ZkbError, TimeoutError) as exc:
-            report["r2z2_lag_entries"] = f"unknown: {exc or type(exc).__name__}"
+            report["r2z2_lag_entries"] = f"unknown: {str(exc) or type(exc).__name__}"
     return report
