@@ -23,7 +23,13 @@ from rich.table import Table
 from killreport import container as container_module
 from killreport.cli.context import start
 from killreport.jobs.archives import ArchiveError
-from killreport.jobs.imports import DEFAULT_BATCH_SIZE, ImportSummary, import_paths, total_bytes
+from killreport.jobs.imports import (
+    DEFAULT_BATCH_SIZE,
+    ImportFailed,
+    ImportSummary,
+    import_paths,
+    total_bytes,
+)
 
 
 def _summary_table(summary: ImportSummary) -> Table:
@@ -48,7 +54,7 @@ def _reasons_table(summary: ImportSummary) -> Table:
     return table
 
 
-async def _run(paths: list[Path], batch_size: int, quiet: bool) -> ImportSummary:
+async def _run(paths: list[Path], batch_size: int, quiet: bool, bulk: bool) -> ImportSummary:
     settings = start()
     console = Console(stderr=True)
     async with container_module.build(settings) as container:
@@ -78,6 +84,7 @@ async def _run(paths: list[Path], batch_size: int, quiet: bool) -> ImportSummary
                 source="import",
                 batch_size=batch_size,
                 progress=report,
+                bulk=bulk,
             )
 
 
@@ -85,6 +92,7 @@ def import_(
     *paths: Path,
     batch_size: Annotated[int, Parameter(name="--batch-size")] = DEFAULT_BATCH_SIZE,
     quiet: bool = False,
+    bulk: bool = False,
 ) -> None:
     """Import killmails from files: EVE Ref `killmails-YYYY-MM-DD.tar.bz2`, zKillboard raw
     daily dumps (.json[.gz]) and JSON Lines (ESI body with killmail_hash, R2Z2 entry or
@@ -98,13 +106,16 @@ def import_(
         Killmails per transaction.
     quiet
         No progress bar.
+    bulk
+        On an empty database, load without the killmail and attacker secondary indexes
+        and build them at the end (faster for a first big import).
     """
     if not paths:
         print("killreport import: give at least one file", file=sys.stderr)
         raise SystemExit(2)
     try:
-        summary = asyncio.run(_run(list(paths), batch_size, quiet))
-    except (ArchiveError, OSError) as exc:
+        summary = asyncio.run(_run(list(paths), batch_size, quiet, bulk))
+    except (ArchiveError, ImportFailed, OSError) as exc:
         print(f"killreport import: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     console = Console()

@@ -102,6 +102,17 @@ def _is_structure(type_id: int, universe: StaticUniverse) -> bool:
     return found
 
 
+# One snapshot per process: each system's displayed security is computed once.
+_displayed: dict[int, float] = {}
+
+
+def _displayed_security(system_id: int, true_security: float) -> float:
+    found = _displayed.get(system_id)
+    if found is None:
+        found = _displayed[system_id] = displayed_security(true_security)
+    return found
+
+
 def derive(
     killmail: ParsedKillmail, universe: StaticUniverse, total_value: float | None
 ) -> Derived:
@@ -109,7 +120,9 @@ def derive(
     system = universe.systems.get(killmail.solar_system_id)
     constellation = universe.constellations.get(system.constellation_id) if system else None
     region_id = constellation.region_id if constellation else None
-    security = displayed_security(system.security_status) if system else None
+    security = (
+        _displayed_security(killmail.solar_system_id, system.security_status) if system else None
+    )
     victim = killmail.victim
     ship_group_id = universe.group_of_type(victim.ship_type_id)
     ship_category_id = universe.category_of_type(victim.ship_type_id)

@@ -115,7 +115,53 @@ def parse_time(value: Any) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def _fast_items(raw: list[Any], depth: int) -> tuple[ItemLine, ...] | None:
+    """Well-formed item lines, or None so that `_items` finds and names the problem.
+
+    The hot path of every import: no per-field calls and no `where` strings.
+    """
+    if depth > MAX_ITEM_DEPTH:
+        return None
+    lines: list[ItemLine] = []
+    append = lines.append
+    for item in raw:
+        if type(item) is not dict:
+            return None
+        get = item.get
+        type_id = get("item_type_id")
+        flag = get("flag")
+        singleton = get("singleton")
+        destroyed = get("quantity_destroyed")
+        dropped = get("quantity_dropped")
+        nested = get("items")
+        if not (
+            type(type_id) is int
+            and type(flag) is int
+            and type(singleton) is int
+            and (destroyed is None or type(destroyed) is int)
+            and (dropped is None or type(dropped) is int)
+        ):
+            return None
+        if nested:
+            if type(nested) is not list:
+                return None
+            children = _fast_items(nested, depth + 1)
+            if children is None:
+                return None
+            append(ItemLine(type_id, flag, singleton, destroyed, dropped, children))
+        else:
+            append(ItemLine(type_id, flag, singleton, destroyed, dropped))
+    return tuple(lines)
+
+
 def _items(raw: list[Any], where: str, depth: int) -> tuple[ItemLine, ...]:
+    fast = _fast_items(raw, depth)
+    if fast is not None:
+        return fast
+    return _checked_items(raw, where, depth)
+
+
+def _checked_items(raw: list[Any], where: str, depth: int) -> tuple[ItemLine, ...]:
     if depth > MAX_ITEM_DEPTH:
         raise KillmailRejected(f"items nested deeper than {MAX_ITEM_DEPTH} levels at {where}")
     lines = []
@@ -130,7 +176,7 @@ def _items(raw: list[Any], where: str, depth: int) -> tuple[ItemLine, ...]:
                 singleton=_int(item, "singleton", here),
                 quantity_destroyed=_opt_int(item, "quantity_destroyed", here),
                 quantity_dropped=_opt_int(item, "quantity_dropped", here),
-                items=_items(nested, f"{here}items", depth + 1) if nested else (),
+                items=_checked_items(nested, f"{here}items", depth + 1) if nested else (),
             )
         )
     return tuple(lines)
@@ -159,10 +205,58 @@ def _victim(raw: Any) -> Victim:
     )
 
 
+def _fast_attackers(attackers: list[Any]) -> tuple[AttackerLine, ...] | None:
+    """Well-formed attackers, or None so that `_attackers` finds and names the problem."""
+    lines: list[AttackerLine] = []
+    append = lines.append
+    for attacker in attackers:
+        if type(attacker) is not dict:
+            return None
+        get = attacker.get
+        damage = get("damage_done")
+        final_blow = get("final_blow")
+        security = get("security_status")
+        character = get("character_id")
+        corporation = get("corporation_id")
+        alliance = get("alliance_id")
+        faction = get("faction_id")
+        ship = get("ship_type_id")
+        weapon = get("weapon_type_id")
+        if not (
+            type(damage) is int
+            and type(final_blow) is bool
+            and (type(security) is float or type(security) is int)
+            and (character is None or type(character) is int)
+            and (corporation is None or type(corporation) is int)
+            and (alliance is None or type(alliance) is int)
+            and (faction is None or type(faction) is int)
+            and (ship is None or type(ship) is int)
+            and (weapon is None or type(weapon) is int)
+        ):
+            return None
+        append(
+            AttackerLine(
+                damage,
+                final_blow,
+                float(security),
+                character,
+                corporation,
+                alliance,
+                faction,
+                ship,
+                weapon,
+            )
+        )
+    return tuple(lines)
+
+
 def _attackers(raw: Any) -> tuple[AttackerLine, ...]:
     attackers = _list(raw, "attackers")
     if not attackers:
         raise KillmailRejected("missing attackers")
+    fast = _fast_attackers(attackers)
+    if fast is not None:
+        return fast
     lines = []
     for index, entry in enumerate(attackers):
         where = f"attackers[{index}]."

@@ -1,13 +1,16 @@
-"""The rows one batch of new killmails becomes: killmails, attackers, items, counters, events.
+"""The rows a batch of new killmails becomes: killmails, attackers, items, counters, events.
 
-Pure computation (no I/O), shared by the ingest service and the benchmark's raw baseline,
-so both write exactly the same rows. Tuples follow the tables' column order.
+Pure computation (no I/O) in two steps. `prepare` values, derives and lays out killmails
+in each dialect's storage form; it needs no database lock, so `killreport import` runs it
+in a child process while the parent writes. `finish` gives the killmails that turned out
+new their sequences and the time of storing. The ingest service and the benchmark's raw
+baseline both use these, so both write exactly the same rows.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,124 +19,151 @@ from killreport.events.contracts import KillmailCreated
 from killreport.killmails.derive import derive
 from killreport.killmails.models import ParsedKillmail
 from killreport.killmails.repository import ENTITY_KINDS, sqlite_time
-from killreport.killmails.valuation import FlatItems, PriceBook, flatten_items, value
+from killreport.killmails.valuation import PriceBook, flat_items, value
 from killreport.universe.static import StaticUniverse
 
 # Entity kinds with daily counters: each distinct one among the attackers gets a kill,
 # the victim's get a loss.
 COUNTED_KINDS = ("character", "corporation", "alliance", "faction")
 
+Row = tuple[Any, ...]
+CounterKey = tuple[str, int, date]
+# kills, losses, isk destroyed, isk lost, points
+Counters = dict[CounterKey, list[float]]
+Ids = tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the counters and the `killmail.created` event need from one killmail."""
+
+    killmail_id: int
+    killmail_time: datetime
+    solar_system_id: int
+    region_id: int | None
+    victim_ship_type_id: int
+    # character, corporation, alliance, faction
+    victim: tuple[int | None, int | None, int | None, int | None]
+    # distinct attacker characters, corporations, alliances, factions, each sorted
+    attackers: tuple[Ids, Ids, Ids, Ids]
+    total_value: float | None
+    points: int | None
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    """Killmails laid out for storage, ordered by (time, id); sequences come at `finish`.
+
+    Killmail rows stop before `sequence` and `ingested_at`; `attacker_ends[i]` and
+    `item_ends[i]` say where killmail i's attacker and item rows end. Picklable, so a
+    child process can prepare while the parent writes.
+    """
+
+    sqlite: bool
+    killmails: list[Row] = field(default_factory=list)
+    attackers: list[Row] = field(default_factory=list)
+    attacker_ends: list[int] = field(default_factory=list)
+    items: list[Row] = field(default_factory=list)
+    item_ends: list[int] = field(default_factory=list)
+    facts: list[Facts] = field(default_factory=list)
+    counters: Counters = field(default_factory=dict)
+    referenced: dict[str, set[int]] = field(
+        default_factory=lambda: {kind.name: set() for kind in ENTITY_KINDS}
+    )
+
+    @property
+    def killmail_ids(self) -> list[int]:
+        """The ids, in storage order."""
+        return [facts.killmail_id for facts in self.facts]
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
 
 @dataclass
 class BatchRows:
     """Everything a batch writes, plus what it tells the world."""
 
-    killmails: list[tuple[Any, ...]] = field(default_factory=list)
-    attackers: list[tuple[Any, ...]] = field(default_factory=list)
-    items: list[tuple[Any, ...]] = field(default_factory=list)
-    counters: dict[tuple[str, int, date], list[float]] = field(default_factory=dict)
-    referenced: dict[str, set[int]] = field(
-        default_factory=lambda: {kind.name: set() for kind in ENTITY_KINDS}
-    )
-    created: list[tuple[int, int]] = field(default_factory=list)
-    events: list[KillmailCreated] = field(default_factory=list)
+    killmails: list[Row]
+    attackers: list[Row]
+    items: list[Row]
+    counters: Counters
+    referenced: dict[str, set[int]]
+    created: list[tuple[int, int]]
+    events: list[KillmailCreated]
 
 
-def entity_ids(killmail: ParsedKillmail) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """(kind, id) of the victim's entities and of the distinct attackers' entities."""
-    victim = killmail.victim
-    losers = [
-        (kind, entity_id)
-        for kind, entity_id in zip(
-            COUNTED_KINDS,
-            (victim.character_id, victim.corporation_id, victim.alliance_id, victim.faction_id),
-            strict=True,
-        )
-        if entity_id is not None
-    ]
-    attackers = killmail.attackers
-    winners = [
-        (kind, entity_id)
-        for kind, ids in zip(
-            COUNTED_KINDS,
-            (
-                {a.character_id for a in attackers},
-                {a.corporation_id for a in attackers},
-                {a.alliance_id for a in attackers},
-                {a.faction_id for a in attackers},
-            ),
-            strict=True,
-        )
-        for entity_id in ids
-        if entity_id is not None
-    ]
-    return losers, winners
+def storage_order(killmails: Iterable[ParsedKillmail]) -> list[ParsedKillmail]:
+    """Killmails in the order they get their sequences: by time, then id."""
+    return sorted(killmails, key=lambda k: (k.killmail_time, k.killmail_id))
 
 
-def referenced_ids(
-    killmail: ParsedKillmail, into: dict[str, set[int]], flat: FlatItems | None = None
-) -> None:
-    """Add every entity id the killmail references, by entity kind."""
-    victim = killmail.victim
-    attackers = killmail.attackers
-    characters, corporations, alliances, types = (
-        into["character"],
-        into["corporation"],
-        into["alliance"],
-        into["type"],
-    )
-    characters.update(a.character_id for a in attackers if a.character_id is not None)
-    corporations.update(a.corporation_id for a in attackers if a.corporation_id is not None)
-    alliances.update(a.alliance_id for a in attackers if a.alliance_id is not None)
-    types.update(a.ship_type_id for a in attackers if a.ship_type_id is not None)
-    types.update(a.weapon_type_id for a in attackers if a.weapon_type_id is not None)
-    for kind, entity_id in (
-        ("character", victim.character_id),
-        ("corporation", victim.corporation_id),
-        ("alliance", victim.alliance_id),
-        ("type", victim.ship_type_id),
-        ("system", killmail.solar_system_id),
-    ):
+def count(counters: Counters, facts: Facts) -> None:
+    """Add one killmail's kills, losses, ISK and points to the daily counters."""
+    day = facts.killmail_time.date()
+    total = facts.total_value or 0.0
+    points = facts.points or 0
+    for kind, entity_id in zip(COUNTED_KINDS, facts.victim, strict=True):
         if entity_id is not None:
-            into[kind].add(entity_id)
-    if flat is None:
-        flat = list(flatten_items(victim.items))
-    types.update(line.item_type_id for _position, _parent, line in flat)
+            key = (kind, entity_id, day)
+            entry = counters.get(key)
+            if entry is None:
+                entry = counters[key] = [0, 0, 0.0, 0.0, 0]
+            entry[1] += 1
+            entry[3] += total
+    for kind, ids in zip(COUNTED_KINDS, facts.attackers, strict=True):
+        for entity_id in ids:
+            key = (kind, entity_id, day)
+            entry = counters.get(key)
+            if entry is None:
+                entry = counters[key] = [0, 0, 0.0, 0.0, 0]
+            entry[0] += 1
+            entry[2] += total
+            entry[4] += points
 
 
-def build_rows(
+def _distinct(values: Iterable[int | None]) -> Ids:
+    return tuple(sorted({value for value in values if value is not None}))
+
+
+def prepare(
     killmails: Sequence[ParsedKillmail],
     book: PriceBook,
     universe: StaticUniverse,
     *,
-    first_sequence: int,
-    now: datetime,
-    sqlite: bool = False,
-) -> BatchRows:
-    """Value, derive and lay out new killmails; sequences start at `first_sequence`.
+    sqlite: bool,
+) -> PreparedBatch:
+    """Value, derive and lay out killmails, in storage order (unique ids expected).
 
     Rows are in the dialect's storage form (SQLite: times as text, booleans as 0/1),
     labels as JSON text, so writers pass them straight to the driver.
     """
-    rows = BatchRows()
-    killmail_rows = rows.killmails
-    attacker_rows = rows.attackers
-    item_rows = rows.items
-    counters = rows.counters
-    referenced = rows.referenced
-    created = rows.created
-    events = rows.events
-    sequence = first_sequence - 1
-    stored_now: Any = sqlite_time(now) if sqlite else now
-    for killmail in killmails:
-        sequence += 1
-        flat = list(flatten_items(killmail.victim.items))
+    batch = PreparedBatch(sqlite=sqlite)
+    killmail_rows = batch.killmails
+    attacker_rows = batch.attackers
+    item_rows = batch.items
+    attacker_ends = batch.attacker_ends
+    item_ends = batch.item_ends
+    all_facts = batch.facts
+    counters = batch.counters
+    referenced = batch.referenced
+    characters, corporations, alliances, types, systems = (
+        referenced["character"],
+        referenced["corporation"],
+        referenced["alliance"],
+        referenced["type"],
+        referenced["system"],
+    )
+    dumps = json.dumps
+    for killmail in storage_order(killmails):
+        flat = flat_items(killmail.victim.items)
         valuation = value(killmail, book, universe, flat)
         derived = derive(killmail, universe, valuation.total_value)
         victim = killmail.victim
         position = victim.position
         time = killmail.killmail_time
         stored_time: Any = sqlite_time(time) if sqlite else time
+        zkb = killmail.zkb
         killmail_rows.append(
             (
                 killmail.killmail_id,
@@ -145,7 +175,7 @@ def build_rows(
                 derived.security,
                 killmail.moon_id,
                 killmail.war_id,
-                killmail.zkb.location_id if killmail.zkb else None,
+                zkb.location_id if zkb else None,
                 victim.character_id,
                 victim.corporation_id,
                 victim.alliance_id,
@@ -166,14 +196,13 @@ def build_rows(
                 int(derived.npc) if sqlite else derived.npc,
                 int(derived.solo) if sqlite else derived.solo,
                 int(derived.awox) if sqlite else derived.awox,
-                json.dumps(derived.labels),
+                dumps(derived.labels),
                 valuation.value_source,
                 killmail.source,
-                sequence,
-                stored_now,
             )
         )
         kid = killmail.killmail_id
+        attackers = killmail.attackers
         attacker_rows.extend(
             (
                 kid,
@@ -189,8 +218,9 @@ def build_rows(
                 int(a.final_blow) if sqlite else a.final_blow,
                 a.security_status,
             )
-            for index, a in enumerate(killmail.attackers)
+            for index, a in enumerate(attackers)
         )
+        attacker_ends.append(len(attacker_rows))
         unit_values = valuation.unit_values
         item_rows.extend(
             (
@@ -206,36 +236,122 @@ def build_rows(
             )
             for pos, parent, line in flat
         )
-        total = valuation.total_value or 0.0
-        points = derived.points or 0
-        day = time.date()
-        losers, winners = entity_ids(killmail)
-        for kind, entity_id in losers:
-            entry = counters.setdefault((kind, entity_id, day), [0, 0, 0.0, 0.0, 0])
-            entry[1] += 1
-            entry[3] += total
-        for kind, entity_id in winners:
-            entry = counters.setdefault((kind, entity_id, day), [0, 0, 0.0, 0.0, 0])
-            entry[0] += 1
-            entry[2] += total
-            entry[4] += points
-        referenced_ids(killmail, referenced, flat)
-        created.append((kid, sequence))
-        events.append(
-            KillmailCreated(
-                killmail_id=kid,
-                sequence=sequence,
-                killmail_time=time,
-                solar_system_id=killmail.solar_system_id,
-                region_id=derived.region_id,
-                victim_character_id=victim.character_id,
-                victim_corporation_id=victim.corporation_id,
-                victim_alliance_id=victim.alliance_id,
-                victim_ship_type_id=victim.ship_type_id,
-                attacker_character_ids=tuple(sorted(e for k, e in winners if k == "character")),
-                attacker_corporation_ids=tuple(sorted(e for k, e in winners if k == "corporation")),
-                attacker_alliance_ids=tuple(sorted(e for k, e in winners if k == "alliance")),
-                total_value=valuation.total_value,
-            )
+        item_ends.append(len(item_rows))
+        attacker_characters = _distinct(a.character_id for a in attackers)
+        attacker_corporations = _distinct(a.corporation_id for a in attackers)
+        attacker_alliances = _distinct(a.alliance_id for a in attackers)
+        facts = Facts(
+            killmail_id=kid,
+            killmail_time=time,
+            solar_system_id=killmail.solar_system_id,
+            region_id=derived.region_id,
+            victim_ship_type_id=victim.ship_type_id,
+            victim=(
+                victim.character_id,
+                victim.corporation_id,
+                victim.alliance_id,
+                victim.faction_id,
+            ),
+            attackers=(
+                attacker_characters,
+                attacker_corporations,
+                attacker_alliances,
+                _distinct(a.faction_id for a in attackers),
+            ),
+            total_value=valuation.total_value,
+            points=derived.points,
         )
-    return rows
+        all_facts.append(facts)
+        count(counters, facts)
+        characters.update(attacker_characters)
+        corporations.update(attacker_corporations)
+        alliances.update(attacker_alliances)
+        types.update(a.ship_type_id for a in attackers if a.ship_type_id is not None)
+        types.update(a.weapon_type_id for a in attackers if a.weapon_type_id is not None)
+        if victim.character_id is not None:
+            characters.add(victim.character_id)
+        if victim.corporation_id is not None:
+            corporations.add(victim.corporation_id)
+        if victim.alliance_id is not None:
+            alliances.add(victim.alliance_id)
+        types.add(victim.ship_type_id)
+        systems.add(killmail.solar_system_id)
+        types.update(line.item_type_id for _position, _parent, line in flat)
+    return batch
+
+
+def finish(
+    batch: PreparedBatch, stored: set[int], *, first_sequence: int, now: datetime
+) -> BatchRows:
+    """The rows of the killmails not in `stored`, with sequences from `first_sequence`.
+
+    Counters are recounted when some killmails drop out; referenced ids stay those of the
+    whole batch (a dropped killmail is stored already, so its references are real).
+    """
+    stored_now: Any = sqlite_time(now) if batch.sqlite else now
+    if stored:
+        keep = [i for i, facts in enumerate(batch.facts) if facts.killmail_id not in stored]
+        killmail_rows = [batch.killmails[i] for i in keep]
+        attacker_rows: list[Row] = []
+        item_rows: list[Row] = []
+        counters: Counters = {}
+        for i in keep:
+            attacker_rows.extend(
+                batch.attackers[batch.attacker_ends[i - 1] if i else 0 : batch.attacker_ends[i]]
+            )
+            item_rows.extend(batch.items[batch.item_ends[i - 1] if i else 0 : batch.item_ends[i]])
+            count(counters, batch.facts[i])
+        kept_facts = [batch.facts[i] for i in keep]
+    else:
+        killmail_rows = batch.killmails
+        attacker_rows = batch.attackers
+        item_rows = batch.items
+        counters = batch.counters
+        kept_facts = batch.facts
+    sequences = range(first_sequence, first_sequence + len(kept_facts))
+    return BatchRows(
+        killmails=[
+            (*row, sequence, stored_now)
+            for row, sequence in zip(killmail_rows, sequences, strict=True)
+        ],
+        attackers=attacker_rows,
+        items=item_rows,
+        counters=counters,
+        referenced=batch.referenced,
+        created=[
+            (facts.killmail_id, sequence)
+            for facts, sequence in zip(kept_facts, sequences, strict=True)
+        ],
+        events=[
+            KillmailCreated(
+                killmail_id=facts.killmail_id,
+                sequence=sequence,
+                killmail_time=facts.killmail_time,
+                solar_system_id=facts.solar_system_id,
+                region_id=facts.region_id,
+                victim_character_id=facts.victim[0],
+                victim_corporation_id=facts.victim[1],
+                victim_alliance_id=facts.victim[2],
+                victim_ship_type_id=facts.victim_ship_type_id,
+                attacker_character_ids=facts.attackers[0],
+                attacker_corporation_ids=facts.attackers[1],
+                attacker_alliance_ids=facts.attackers[2],
+                total_value=facts.total_value,
+            )
+            for facts, sequence in zip(kept_facts, sequences, strict=True)
+        ],
+    )
+
+
+def build_rows(
+    killmails: Sequence[ParsedKillmail],
+    book: PriceBook,
+    universe: StaticUniverse,
+    *,
+    first_sequence: int,
+    now: datetime,
+    sqlite: bool = False,
+) -> BatchRows:
+    """Prepare and finish new killmails in one step; sequences start at `first_sequence`."""
+    batch = prepare(killmails, book, universe, sqlite=sqlite)
+    return finish(batch, set(), first_sequence=first_sequence, now=now)

@@ -23,8 +23,8 @@ from killreport.killmails.models import (
     ParsedKillmail,
     Rejection,
 )
-from killreport.killmails.rows import build_rows
-from killreport.killmails.valuation import flatten_items
+from killreport.killmails.rows import PreparedBatch, finish, prepare
+from killreport.killmails.valuation import flat_items
 from killreport.universe.static import StaticUniverse, load_static
 
 logger = logging.getLogger(__name__)
@@ -32,10 +32,15 @@ logger = logging.getLogger(__name__)
 InTransaction = Callable[[AsyncSession, IngestResult], Awaitable[None]]
 
 
-def _type_ids(killmail: ParsedKillmail) -> set[int]:
-    ids = {killmail.victim.ship_type_id}
-    ids.update(line.item_type_id for _p, _q, line in flatten_items(killmail.victim.items))
-    return ids
+def price_keys(killmails: Sequence[ParsedKillmail]) -> tuple[set[int], set[date]]:
+    """The type ids and days whose prices value these killmails."""
+    type_ids: set[int] = set()
+    days: set[date] = set()
+    for killmail in killmails:
+        type_ids.add(killmail.victim.ship_type_id)
+        type_ids.update(line.item_type_id for _p, _q, line in flat_items(killmail.victim.items))
+        days.add(killmail.killmail_time.date())
+    return type_ids, days
 
 
 def unique(killmails: Sequence[ParsedKillmail]) -> tuple[list[ParsedKillmail], list[int]]:
@@ -63,28 +68,58 @@ async def store_batch(
 ) -> tuple[IngestResult, list[KillmailCreated]]:
     """Store the new killmails of a batch in the session's transaction; never commits."""
     universe = universe or load_static()
-    now = now or datetime.now(UTC)
     batch, duplicates = unique(killmails)
     await repository.lock_for_ingest(session)
     stored = await repository.existing_ids(session, [k.killmail_id for k in batch])
     duplicates.extend(k.killmail_id for k in batch if k.killmail_id in stored)
-    fresh = sorted(
-        (k for k in batch if k.killmail_id not in stored),
-        key=lambda k: (k.killmail_time, k.killmail_id),
-    )
+    fresh = [k for k in batch if k.killmail_id not in stored]
     if not fresh:
         return IngestResult((), tuple(duplicates), tuple(rejected), MissingEntities()), []
-
-    type_ids: set[int] = set()
-    days: set[date] = set()
-    for killmail in fresh:
-        type_ids |= _type_ids(killmail)
-        days.add(killmail.killmail_time.date())
+    type_ids, days = price_keys(fresh)
     book = await repository.load_prices(session, type_ids, days)
-    sequence = await repository.last_sequence(session)
-
     sqlite = session.get_bind().dialect.name == "sqlite"
-    rows = build_rows(fresh, book, universe, first_sequence=sequence + 1, now=now, sqlite=sqlite)
+    prepared = prepare(fresh, book, universe, sqlite=sqlite)
+    return await _write(
+        session, prepared, set(), duplicates, rejected, check_missing=check_missing, now=now
+    )
+
+
+async def store_prepared(
+    session: AsyncSession,
+    prepared: PreparedBatch,
+    *,
+    duplicates: Sequence[int] = (),
+    rejected: Sequence[Rejection] = (),
+    check_missing: bool = True,
+    now: datetime | None = None,
+) -> tuple[IngestResult, list[KillmailCreated]]:
+    """Store a batch prepared outside the transaction (unique ids); stored ones are duplicates.
+
+    `duplicates` are ids the caller already found twice in its input.
+    """
+    await repository.lock_for_ingest(session)
+    stored = await repository.existing_ids(session, prepared.killmail_ids)
+    found = list(duplicates)
+    found.extend(i for i in prepared.killmail_ids if i in stored)
+    if len(stored) == len(prepared):
+        return IngestResult((), tuple(found), tuple(rejected), MissingEntities()), []
+    return await _write(
+        session, prepared, stored, found, rejected, check_missing=check_missing, now=now
+    )
+
+
+async def _write(
+    session: AsyncSession,
+    prepared: PreparedBatch,
+    stored: set[int],
+    duplicates: Sequence[int],
+    rejected: Sequence[Rejection],
+    *,
+    check_missing: bool,
+    now: datetime | None,
+) -> tuple[IngestResult, list[KillmailCreated]]:
+    sequence = await repository.last_sequence(session)
+    rows = finish(prepared, stored, first_sequence=sequence + 1, now=now or datetime.now(UTC))
     await repository.write_rows(session, rows.killmails, rows.attackers, rows.items)
     await repository.add_counters(session, rows.counters)
     missing = (
@@ -114,6 +149,36 @@ async def ingest_batch(
             await in_transaction(session, result)
     logger.info(
         "ingested batch: %d new, %d duplicate, %d rejected, %d missing entities",
+        len(result.created),
+        len(result.duplicates),
+        len(result.rejected),
+        result.missing.total(),
+    )
+    if events is not None and created:
+        await events.publish_many(created)
+    return result
+
+
+async def ingest_prepared(
+    database: Database,
+    events: EventHub | None,
+    prepared: PreparedBatch,
+    *,
+    duplicates: Sequence[int] = (),
+    rejected: Sequence[Rejection] = (),
+    check_missing: bool = True,
+) -> IngestResult:
+    """`ingest_batch` for a batch prepared outside the transaction (by an import's reader)."""
+    async with database.transaction() as session:
+        result, created = await store_prepared(
+            session,
+            prepared,
+            duplicates=duplicates,
+            rejected=rejected,
+            check_missing=check_missing,
+        )
+    logger.info(
+        "ingested prepared batch: %d new, %d duplicate, %d rejected, %d missing entities",
         len(result.created),
         len(result.duplicates),
         len(result.rejected),

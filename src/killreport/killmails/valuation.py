@@ -69,22 +69,28 @@ class PriceBook:
         return len(self._days)
 
 
+FlatItems = list[tuple[int, int | None, ItemLine]]
+
+
+def flat_items(items: Iterable[ItemLine]) -> FlatItems:
+    """Depth-first (position, parent position, item): the order items are stored in."""
+    flat: FlatItems = []
+    append = flat.append
+
+    def walk(lines: Iterable[ItemLine], parent: int | None) -> None:
+        for line in lines:
+            here = len(flat)
+            append((here, parent, line))
+            if line.items:
+                walk(line.items, here)
+
+    walk(items, None)
+    return flat
+
+
 def flatten_items(items: Iterable[ItemLine]) -> Iterator[tuple[int, int | None, ItemLine]]:
     """Depth-first (position, parent position, item): the order items are stored in."""
-    position = 0
-
-    def walk(
-        lines: Iterable[ItemLine], parent: int | None
-    ) -> Iterator[tuple[int, int | None, ItemLine]]:
-        nonlocal position
-        for line in lines:
-            here = position
-            position += 1
-            yield here, parent, line
-            if line.items:
-                yield from walk(line.items, here)
-
-    return walk(items, None)
+    return iter(flat_items(items))
 
 
 # The static snapshot is one per process, so "is this type a SKIN" is remembered per type id.
@@ -110,9 +116,6 @@ def unit_price(
     return book.price(type_id, day)
 
 
-FlatItems = list[tuple[int, int | None, ItemLine]]
-
-
 def value(
     killmail: ParsedKillmail,
     book: PriceBook,
@@ -132,9 +135,17 @@ def value(
     fitted = ship_price or 0.0
     unit_values: list[float | None] = []
     if flat is None:
-        flat = list(flatten_items(killmail.victim.items))
+        flat = flat_items(killmail.victim.items)
+    # Item lines repeat types; the market price of a type is the same for the whole kill.
+    market: dict[int, float | None] = {}
     for _position, parent, line in flat:
-        price = unit_price(line.item_type_id, line.singleton, line.flag, day, book, universe)
+        type_id = line.item_type_id
+        if line.singleton == BLUEPRINT_COPY_SINGLETON or line.flag == FRIGATE_ESCAPE_BAY_FLAG:
+            price: float | None = TOKEN_PRICE
+        elif type_id in market:
+            price = market[type_id]
+        else:
+            price = market[type_id] = unit_price(type_id, 0, 0, day, book, universe)
         unit_values.append(price)
         if price is None:
             unpriced = True
