@@ -135,18 +135,23 @@ async def fetch_all(config: FleetConfig, ids: list[int]) -> WorkerResult:
     client = EsiClient(EsiTransport(session, budget, TransportConfig.from_settings(settings)))
     counts = {"ok": 0, "not_found": 0, "other": 0}
 
-    async def fetch(character_id: int) -> None:
-        try:
-            await client.character(character_id)
-            counts["ok"] += 1
-        except EsiNotFound:
-            counts["not_found"] += 1
-        except EsiError:
-            counts["other"] += 1
+    pending = iter(ids)
+
+    async def fetch() -> None:
+        # A fixed pool of callers, as a queue consumer would run: starting one coroutine
+        # per id at once blocks the event loop for seconds (Redis connects then time out).
+        for character_id in pending:
+            try:
+                await client.character(character_id)
+                counts["ok"] += 1
+            except EsiNotFound:
+                counts["not_found"] += 1
+            except EsiError:
+                counts["other"] += 1
 
     started = time.monotonic()
     try:
-        await asyncio.gather(*(fetch(i) for i in ids))
+        await asyncio.gather(*(fetch() for _ in range(config.max_concurrency)))
     finally:
         await session.close()
         await redis.aclose()
