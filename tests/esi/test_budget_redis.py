@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 
 from killreport.esi.budget import Bucket, Budget, BudgetPolicy, Observation
 from killreport.esi.budget_redis import RedisBudgetStore
+from killreport.esi.errors import EsiBudgetUnavailable, EsiUnavailable
 from tests.esi.test_budget_memory import error_headers, group_headers
 
 POLICY = BudgetPolicy(max_rps=1000, max_concurrency=100, error_floor=10, hold_s=5.0)
@@ -100,3 +101,17 @@ async def test_a_420_pauses_every_store(redis_client: aioredis.Redis) -> None:
         permit.observe(420, error_headers(0, 9))
     assert 9.0 < await second.try_acquire("x", None) <= 10.0
     assert (await second.snapshot()).paused_until is not None
+
+
+async def test_unreachable_redis_is_an_esi_error_and_sends_nothing() -> None:
+    # given a store whose Redis is a closed port
+    client = aioredis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    store = RedisBudgetStore(client, POLICY)
+    try:
+        # when a request asks for budget, then it gets an error of the ESI tree, not redis'
+        with pytest.raises(EsiBudgetUnavailable, match="budget store unreachable"):
+            await store.try_acquire("lost", None)
+        with pytest.raises(EsiUnavailable):
+            await store.settle("lost", None, Observation.from_response(200, {}))
+    finally:
+        await client.aclose()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from killreport.esi.budget import (
     DEFAULT_ERROR_LIMIT,
@@ -30,6 +31,7 @@ from killreport.esi.budget import (
     Observation,
     epoch_to_datetime,
 )
+from killreport.esi.errors import EsiBudgetUnavailable
 
 _PRUNE_GROUP = """
 local function prune_group(g, ledger, pending, now)
@@ -244,7 +246,10 @@ class RedisBudgetStore:
             str(DEFAULT_ERROR_LIMIT),
             str(WORST_TOKEN_COST),
         ]
-        wait_ms: Any = await self._acquire(keys=keys, args=args)
+        try:
+            wait_ms: Any = await self._acquire(keys=keys, args=args)
+        except RedisError as exc:
+            raise EsiBudgetUnavailable(f"ESI budget store unreachable: {exc}") from exc
         return int(wait_ms) / 1000.0
 
     async def settle(
@@ -277,7 +282,10 @@ class RedisBudgetStore:
             _arg(DEFAULT_RETRY_AFTER_S, 1000),
             str(WORST_TOKEN_COST),
         ]
-        await self._settle(keys=keys, args=args)
+        try:
+            await self._settle(keys=keys, args=args)
+        except RedisError as exc:
+            raise EsiBudgetUnavailable(f"ESI budget store unreachable: {exc}") from exc
 
     async def snapshot(self) -> BudgetSnapshot:
         """The state now, read from Redis."""

@@ -63,5 +63,9 @@ class EsiUnavailable(EsiError):
     """ESI answered 5xx, timed out or reset the connection on every attempt."""
 
 
+class EsiBudgetUnavailable(EsiUnavailable):
+    """The shared budget store (Redis) could not be reached; no request was sent."""
+
+
 class EsiBadResponse(EsiError):
     """ESI answered 2xx with a body that does not match the model."""
