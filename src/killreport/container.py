@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from killreport.bus.factory import create_bus
 from killreport.bus.protocol import MessageBus
 from killreport.db.engine import Database
+from killreport.db.migration import SchemaOutOfDate, check_schema
 from killreport.esi.budget import Budget
 from killreport.esi.builder import build_budget, build_esi_client, open_http_session
 from killreport.esi.client import EsiClient
@@ -69,6 +70,11 @@ class Container:
 async def build(settings: Settings) -> AsyncIterator[Container]:
     """Build the container for a process and close everything it opened on exit."""
     database = Database.from_url(settings.database_url)
+    try:
+        await check_schema(database)
+    except SchemaOutOfDate:
+        await database.dispose()
+        raise
     bus = create_bus(settings, database)
     events = build_hub(settings.redis_url)
     http = open_http_session(settings)

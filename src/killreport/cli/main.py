@@ -23,6 +23,7 @@ from killreport.cli import (
     sync,
     worker,
 )
+from killreport.db.migration import SchemaOutOfDate
 from killreport.settings import SettingsError
 
 app = App(
@@ -51,6 +52,6 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
-    except SettingsError as exc:
+    except (SettingsError, SchemaOutOfDate) as exc:
         print(f"killreport: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
