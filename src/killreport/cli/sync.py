@@ -22,6 +22,7 @@ from rich.live import Live
 from rich.table import Table
 
 from killreport import container as container_module
+from killreport.bus.errors import BusUnavailable
 from killreport.cli.context import start
 from killreport.container import Container
 from killreport.jobs import entities as jobs
@@ -142,7 +143,13 @@ async def _drain(
     idle = 0
     while idle < IDLE_POLLS:
         await asyncio.sleep(poll_s)
-        stats = await container.bus.queue_stats(ENTITY_QUEUES)
+        try:
+            stats = await container.bus.queue_stats(ENTITY_QUEUES)
+        except BusUnavailable as exc:
+            # A busy database or a broker restart: the queues are not known to be empty.
+            logger.warning("sync %s: queue counts unavailable (%s); polling again", label, exc)
+            idle = 0
+            continue
         pending = {
             s.queue: s.ready + (s.delayed or 0) + ((s.unacked or 0) if external else 0)
             for s in stats
