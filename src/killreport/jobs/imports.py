@@ -13,14 +13,12 @@ loads, and builds them again (every import first rebuilds any left missing by a 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
-import multiprocessing
-import tarfile
+import os
+import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -28,26 +26,31 @@ from pathlib import Path
 from killreport.bus.protocol import MessageBus
 from killreport.db.engine import Database
 from killreport.events.hub import EventHub
-from killreport.jobs.archives import ArchiveError, Document, open_documents
+from killreport.jobs.archives import open_documents
+from killreport.jobs.reader import (
+    Prepared,
+    ReaderFailed,
+    ReaderJob,
+    few_collections,
+    parse_document,
+)
 from killreport.jobs.scan import MissingPublisher
-from killreport.killmails.models import ParsedKillmail, Rejection
-from killreport.killmails.parse import KillmailRejected, parse_envelope, parse_json
+from killreport.killmails.models import Rejection
 from killreport.killmails.repository import (
     create_secondary_indexes,
     drop_secondary_indexes,
     is_empty,
-    load_prices,
 )
-from killreport.killmails.rows import PreparedBatch, prepare
-from killreport.killmails.service import ingest_prepared, price_keys, unique
-from killreport.universe.static import StaticUniverse, load_static
+from killreport.killmails.service import ingest_prepared
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_REJECTION_EXAMPLES = 20
-# Allocations between young-generation collections while importing (default 700).
-GC_THRESHOLD = 100_000
+READER_MAIN = "from killreport.jobs.reader import main; main()"
+READER_EXIT_TIMEOUT_S = 5.0
+
+__all__ = ["ImportFailed", "ImportSummary", "import_paths", "parse_document", "total_bytes"]
 
 
 class ImportFailed(RuntimeError):
@@ -68,6 +71,8 @@ class ImportSummary:
     examples: list[Rejection] = field(default_factory=list)
     missing_published: int = 0
     elapsed_s: float = 0.0
+    # Time spent waiting for the reader's next batch (the pipeline's balance).
+    reader_wait_s: float = 0.0
 
     @property
     def seen(self) -> int:
@@ -81,110 +86,6 @@ class ImportSummary:
             self.reasons[rejection.reason] += 1
             if len(self.examples) < MAX_REJECTION_EXAMPLES:
                 self.examples.append(rejection)
-
-
-@dataclass(slots=True)
-class _Prepared:
-    """One batch as the reader sends it."""
-
-    batch: PreparedBatch
-    duplicates: list[int]
-    rejected: list[Rejection]
-    bytes_read: int
-
-
-def parse_document(document: Document, source: str) -> ParsedKillmail | Rejection:
-    """Parse one document; a rejection names the document and the reason."""
-    try:
-        if document.raw is not None:
-            return parse_json(document.raw, source=source)
-        return parse_envelope(document.decoded, source=source)
-    except KillmailRejected as exc:
-        return Rejection(exc.killmail_id, exc.reason, document.origin)
-
-
-@contextmanager
-def _few_collections() -> Iterator[None]:
-    """Fewer cyclic-GC passes while batches of acyclic objects come and go.
-
-    Each batch makes hundreds of thousands of tuples freed by reference counting; the
-    default thresholds would walk every live object (the static snapshot too) again and
-    again. Objects alive now are frozen out of collection for the duration.
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
-
-
-async def _prepare(
-    database: Database,
-    universe: StaticUniverse,
-    documents: list[Document],
-    source: str,
-    bytes_read: int,
-) -> _Prepared:
-    killmails: list[ParsedKillmail] = []
-    rejected: list[Rejection] = []
-    for document in documents:
-        parsed = parse_document(document, source)
-        if isinstance(parsed, Rejection):
-            rejected.append(parsed)
-        else:
-            killmails.append(parsed)
-    batch, duplicates = unique(killmails)
-    type_ids, days = price_keys(batch)
-    async with database.transaction() as session:
-        book = await load_prices(session, type_ids, days)
-    prepared = prepare(batch, book, universe, sqlite=database.is_sqlite)
-    return _Prepared(prepared, duplicates, rejected, bytes_read)
-
-
-async def _prepare_all(
-    paths: Sequence[Path], batch_size: int, source: str, database_url: str, out: Connection
-) -> None:
-    universe = load_static()
-    database = Database.from_url(database_url)
-    try:
-        with _few_collections():
-            offset = 0
-            for path in paths:
-                reader, documents = open_documents(path)
-                batch: list[Document] = []
-                try:
-                    for document in documents:
-                        batch.append(document)
-                        if len(batch) >= batch_size:
-                            bytes_read = offset + reader.bytes_read
-                            out.send(await _prepare(database, universe, batch, source, bytes_read))
-                            batch = []
-                finally:
-                    reader.close()
-                offset += reader.bytes_read
-                if batch:
-                    out.send(await _prepare(database, universe, batch, source, offset))
-        out.send(None)
-    finally:
-        await database.dispose()
-
-
-def _read_documents(
-    paths: Sequence[Path], batch_size: int, source: str, database_url: str, out: Connection
-) -> None:
-    """In a child process: read, parse and prepare batches, send each, then None."""
-    try:
-        asyncio.run(_prepare_all(paths, batch_size, source, database_url, out))
-    except (ArchiveError, OSError, EOFError, tarfile.TarError) as exc:
-        out.send(ArchiveError(f"{type(exc).__name__}: {exc}"))
-    except Exception as exc:
-        logger.exception("import reader failed")
-        out.send(ImportFailed(f"{type(exc).__name__}: {exc}"))
-    finally:
-        out.close()
 
 
 def total_bytes(paths: Sequence[Path]) -> int:
@@ -221,48 +122,59 @@ async def import_paths(
             logger.info("bulk import: secondary indexes dropped until the load ends")
             await drop_secondary_indexes(connection)
     # The reader is a process, not a thread: parsing would fight the writer for the GIL.
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    url = database.engine.url.render_as_string(hide_password=False)
-    reader = context.Process(
-        target=_read_documents,
-        args=(list(paths), batch_size, source, url, sender),
-        name="import-reader",
+    # A bare interpreter (not multiprocessing's spawn, which re-imports the CLI) keeps
+    # its memory small; the pipe holds one batch at a time.
+    read_fd, write_fd = os.pipe()
+    job = ReaderJob(
+        tuple(str(path) for path in paths),
+        batch_size,
+        source,
+        database.engine.url.render_as_string(hide_password=False),
     )
-    reader.start()
-    sender.close()
+    reader = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", READER_MAIN, job.to_argument(), str(write_fd), pass_fds=(write_fd,)
+    )
+    os.close(write_fd)
+    receiver = Connection(read_fd, writable=False)
     try:
-        with _few_collections():
+        with few_collections():
             while True:
+                waiting = time.perf_counter()
                 try:
                     item = await asyncio.to_thread(receiver.recv)
                 except EOFError as exc:
                     raise ImportFailed(
-                        f"the import reader stopped (exit code {reader.exitcode})"
+                        f"the import reader stopped (exit code {reader.returncode})"
                     ) from exc
                 if item is None:
                     break
+                if isinstance(item, ReaderFailed):
+                    raise ImportFailed(str(item)) from item
                 if isinstance(item, BaseException):
                     raise item
-                assert isinstance(item, _Prepared)
+                assert isinstance(item, Prepared)
+                summary.reader_wait_s += time.perf_counter() - waiting
                 await _ingest(database, events, publisher, item, check_missing, summary)
                 if progress is not None:
                     progress(summary.seen, item.bytes_read)
     finally:
         receiver.close()
-        reader.join(timeout=5)
-        if reader.is_alive():
+        try:
+            await asyncio.wait_for(reader.wait(), READER_EXIT_TIMEOUT_S)
+        except TimeoutError:
             reader.kill()
+            await reader.wait()
         if without_indexes:
             async with database.connection() as connection:
                 await create_secondary_indexes(connection)
     summary.elapsed_s = time.perf_counter() - started
     logger.info(
-        "import done: %d new, %d duplicate, %d rejected in %.1f s",
+        "import done: %d new, %d duplicate, %d rejected in %.1f s (%.1f s waiting for the reader)",
         summary.new,
         summary.duplicate,
         summary.rejected,
         summary.elapsed_s,
+        summary.reader_wait_s,
     )
     return summary
 
@@ -271,7 +183,7 @@ async def _ingest(
     database: Database,
     events: EventHub | None,
     publisher: MissingPublisher | None,
-    item: _Prepared,
+    item: Prepared,
     check_missing: bool,
     summary: ImportSummary,
 ) -> None:

@@ -7,6 +7,7 @@ form SQLAlchemy's column types read back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -82,15 +83,33 @@ async def lock_for_ingest(session: AsyncSession) -> None:
         await session.execute(text("UPDATE feed_cursors SET position = position WHERE 1 = 0"))
 
 
+async def stored_among(
+    session: AsyncSession, table: str, column: str, ids: Iterable[int]
+) -> set[int]:
+    """Which of these ids `table.column` holds: one query with one parameter, any count.
+
+    PostgreSQL takes the ids as an array, SQLite as JSON text; thousands of bound
+    parameters would cost more to compile than the lookup itself.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        statement = f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)"
+        parameter: Any = wanted
+    else:
+        statement = (
+            f"SELECT {column} FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))"
+        )
+        parameter = json.dumps(wanted)
+    result = await connection.exec_driver_sql(statement, (parameter,))
+    return {row[0] for row in result}
+
+
 async def existing_ids(session: AsyncSession, killmail_ids: Sequence[int]) -> set[int]:
     """Which of these killmail ids are stored already."""
-    found: set[int] = set()
-    for chunk in _chunks(sorted(set(killmail_ids))):
-        rows = await session.execute(
-            select(Killmail.killmail_id).where(Killmail.killmail_id.in_(chunk))
-        )
-        found.update(rows.scalars())
-    return found
+    return await stored_among(session, "killmails", "killmail_id", killmail_ids)
 
 
 async def last_sequence(session: AsyncSession) -> int:
@@ -247,8 +266,18 @@ async def write_rows(
 COUNTER_COLUMNS = (
     "entity_kind", "entity_id", "day", "kills", "losses", "isk_destroyed", "isk_lost", "points"
 )  # fmt: skip
+COUNTER_ARRAY_TYPES = (
+    "varchar",
+    "bigint",
+    "date",
+    "integer",
+    "integer",
+    "numeric",
+    "numeric",
+    "bigint",
+)
 _COUNTER_UPSERT = (
-    "INSERT INTO daily_entity_counters ({columns}) VALUES ({marks}) "
+    "INSERT INTO daily_entity_counters ({columns}) {source} "
     "ON CONFLICT (entity_kind, entity_id, day) DO UPDATE SET "
     "kills = daily_entity_counters.kills + excluded.kills, "
     "losses = daily_entity_counters.losses + excluded.losses, "
@@ -266,26 +295,33 @@ async def add_counters(
         return
     connection = await session.connection()
     sqlite = connection.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-    statement = _COUNTER_UPSERT.format(
-        columns=", ".join(COUNTER_COLUMNS), marks=", ".join(mark for _ in COUNTER_COLUMNS)
-    )
     # Key order: concurrent ingesters touch shared counter rows in the same order.
+    values = [
+        (
+            kind,
+            entity_id,
+            day.isoformat() if sqlite else day,
+            int(v[0]),
+            int(v[1]),
+            round(v[2], 2),
+            round(v[3], 2),
+            int(v[4]),
+        )
+        for (kind, entity_id, day), v in sorted(rows.items())
+    ]
+    columns = ", ".join(COUNTER_COLUMNS)
+    if sqlite:
+        marks = ", ".join("?" for _ in COUNTER_COLUMNS)
+        await connection.exec_driver_sql(
+            _COUNTER_UPSERT.format(columns=columns, source=f"VALUES ({marks})"), values
+        )
+        return
+    # PostgreSQL: the whole batch as one statement over arrays (unnest keeps their order).
+    arrays = ", ".join(f"%s::{kind}[]" for kind in COUNTER_ARRAY_TYPES)
+    source = f"SELECT * FROM unnest({arrays})"
     await connection.exec_driver_sql(
-        statement,
-        [
-            (
-                kind,
-                entity_id,
-                day.isoformat() if sqlite else day,
-                int(v[0]),
-                int(v[1]),
-                round(v[2], 2),
-                round(v[3], 2),
-                int(v[4]),
-            )
-            for (kind, entity_id, day), v in sorted(rows.items())
-        ],
+        _COUNTER_UPSERT.format(columns=columns, source=source),
+        tuple(list(column) for column in zip(*values, strict=True)),
     )
 
 
@@ -298,11 +334,7 @@ async def missing_entities(
         wanted = sorted(i for i in referenced.get(kind.name, ()) if i > 0)
         if not wanted:
             continue
-        column = kind.table.c[kind.key]
-        found: set[int] = set()
-        for chunk in _chunks(wanted):
-            rows = await session.execute(select(column).where(column.in_(chunk)))
-            found.update(rows.scalars())
+        found = await stored_among(session, kind.table.name, kind.key, wanted)
         absent = frozenset(wanted) - found
         if absent:
             missing[kind.name] = absent

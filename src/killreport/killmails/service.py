@@ -19,12 +19,12 @@ from killreport.events.hub import EventHub
 from killreport.killmails import repository
 from killreport.killmails.models import (
     IngestResult,
+    ItemLine,
     MissingEntities,
     ParsedKillmail,
     Rejection,
 )
 from killreport.killmails.rows import PreparedBatch, finish, prepare
-from killreport.killmails.valuation import flat_items
 from killreport.universe.static import StaticUniverse, load_static
 
 logger = logging.getLogger(__name__)
@@ -36,9 +36,16 @@ def price_keys(killmails: Sequence[ParsedKillmail]) -> tuple[set[int], set[date]
     """The type ids and days whose prices value these killmails."""
     type_ids: set[int] = set()
     days: set[date] = set()
+
+    def add_items(lines: tuple[ItemLine, ...]) -> None:
+        for line in lines:
+            type_ids.add(line.item_type_id)
+            if line.items:
+                add_items(line.items)
+
     for killmail in killmails:
         type_ids.add(killmail.victim.ship_type_id)
-        type_ids.update(line.item_type_id for _p, _q, line in flat_items(killmail.victim.items))
+        add_items(killmail.victim.items)
         days.add(killmail.killmail_time.date())
     return type_ids, days
 

@@ -41,9 +41,12 @@ class PriceBook:
 
     _days: dict[int, list[date]] = field(default_factory=dict)
     _prices: dict[int, list[float]] = field(default_factory=dict)
+    # Answers given so far: a batch asks for the same types on the same days again and again.
+    _answers: dict[tuple[int, date], float | None] = field(default_factory=dict)
 
     def add(self, type_id: int, day: date, price: float) -> None:
         """Record the price of a type on a day (rows may come in any order)."""
+        self._answers.clear()
         days = self._days.setdefault(type_id, [])
         prices = self._prices.setdefault(type_id, [])
         index = bisect.bisect_left(days, day)
@@ -55,11 +58,17 @@ class PriceBook:
 
     def price(self, type_id: int, day: date) -> float | None:
         """The price on `day`, else the latest before it, else the earliest after it."""
+        key = (type_id, day)
+        if key in self._answers:
+            return self._answers[key]
         days = self._days.get(type_id)
         if not days:
-            return None
-        index = bisect.bisect_right(days, day)
-        return self._prices[type_id][index - 1 if index else 0]
+            found = None
+        else:
+            index = bisect.bisect_right(days, day)
+            found = self._prices[type_id][index - 1 if index else 0]
+        self._answers[key] = found
+        return found
 
     def known(self, type_id: int) -> bool:
         """True when the book has any price for the type."""
