@@ -1,7 +1,9 @@
 """The events hub: publish domain events after commit, subscribe to them by name.
 
 Pub/sub is best effort (the database is the source of truth): a slow subscriber loses
-its oldest events instead of slowing ingestion, and nothing is replayed after a restart.
+its oldest events instead of slowing ingestion, nothing is replayed after a restart, and
+a publish that cannot reach Redis is logged and counted, never raised: events go out
+after the data committed, so a failure there must not fail the import or feed.
 """
 
 from __future__ import annotations
@@ -13,9 +15,17 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from prometheus_client import Counter
+
 from killreport.events.contracts import EVENT_TYPES, Event
 
 logger = logging.getLogger(__name__)
+
+EVENTS_DROPPED = Counter(
+    "killreport_events_dropped_total",
+    "Events not delivered because the pub/sub backend was unreachable.",
+    ["event"],
+)
 
 SUBSCRIBER_BUFFER = 1000
 
@@ -90,10 +100,8 @@ class RedisHub:
         return f"{self._prefix}{name}"
 
     async def publish_many(self, events: Sequence[Event]) -> None:
-        """PUBLISH every event in one round trip."""
+        """PUBLISH every event in one round trip; an unreachable Redis drops them (logged)."""
         from redis.exceptions import RedisError
-
-        from killreport.events.errors import EventsUnavailable
 
         if not events:
             return
@@ -103,7 +111,17 @@ class RedisHub:
                     pipe.publish(self.channel(event.name), event.to_json())
                 await pipe.execute()
         except (RedisError, OSError) as exc:
-            raise EventsUnavailable(f"could not publish {len(events)} events: {exc}") from exc
+            # Best effort by design (DESIGN: the database is the source of truth): the
+            # data is committed already, so the caller must not fail on a lost event.
+            for event in events:
+                EVENTS_DROPPED.labels(event.name).inc()
+            logger.warning(
+                "dropped %d events (%s first) on %s: Redis unreachable: %s",
+                len(events),
+                events[0].name,
+                self._prefix,
+                exc,
+            )
 
     @contextlib.asynccontextmanager
     async def subscribe(self, name: str) -> AsyncIterator[AsyncIterator[Event]]:
