@@ -2,12 +2,18 @@
 
 `MissingPublisher` is what every ingest entrypoint uses after a batch commits;
 `scan_entities` is the seed's scan:entities over everything stored.
+
+A publisher lives as long as the feed follower, so what it remembers is bounded: ids
+sent within `ttl_s`, at most `max_ids` per kind. After that an id still missing is sent
+again, which also re-queues entities whose earlier message was dead-lettered.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Column, exists, select, union
@@ -64,18 +70,78 @@ REFERENCES: dict[str, tuple[ColumnElement[int] | Column[int], ...]] = {
 }
 
 
-class MissingPublisher:
-    """Publishes missing ids in messages of up to 1,000, each id once per publisher."""
+# Remember sent ids this long and this many per kind (about 1 MB per kind at most).
+RECENT_TTL_S = 600.0
+RECENT_MAX_IDS = 20_000
 
-    def __init__(self, bus: MessageBus) -> None:
+
+class RecentIds:
+    """Ids seen within `ttl_s`, at most `max_ids` of them (the oldest are forgotten first)."""
+
+    def __init__(
+        self,
+        *,
+        ttl_s: float = RECENT_TTL_S,
+        max_ids: int = RECENT_MAX_IDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_s = ttl_s
+        self.max_ids = max_ids
+        self._clock = clock
+        self._seen: OrderedDict[int, float] = OrderedDict()  # id -> when, oldest first
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def __contains__(self, entity_id: object) -> bool:
+        return entity_id in self._seen
+
+    def _expire(self, now: float) -> None:
+        while self._seen:
+            oldest, seen_at = next(iter(self._seen.items()))
+            if now - seen_at < self.ttl_s and len(self._seen) <= self.max_ids:
+                return
+            del self._seen[oldest]
+
+    def fresh(self, ids: Iterable[int]) -> list[int]:
+        """The ids not seen recently, sorted."""
+        self._expire(self._clock())
+        return sorted(set(ids).difference(self._seen))
+
+    def add(self, ids: Iterable[int]) -> None:
+        """Remember ids as seen now."""
+        now = self._clock()
+        for entity_id in ids:
+            self._seen[entity_id] = now
+            self._seen.move_to_end(entity_id)
+        self._expire(now)
+
+
+class MissingPublisher:
+    """Publishes missing ids in messages of up to 1,000, skipping ids it sent recently."""
+
+    def __init__(
+        self,
+        bus: MessageBus,
+        *,
+        ttl_s: float = RECENT_TTL_S,
+        max_ids: int = RECENT_MAX_IDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._bus = bus
-        self._sent: dict[str, set[int]] = {}
+        self._recent = {
+            kind: RecentIds(ttl_s=ttl_s, max_ids=max_ids, clock=clock) for kind in INFO_ROUTES
+        }
+
+    def remembered(self, kind: str) -> int:
+        """How many ids of a kind this publisher remembers now."""
+        return len(self._recent[kind])
 
     async def publish_ids(self, kind: str, ids: Iterable[int]) -> int:
-        """Publish the ids of one kind not sent before; returns how many were sent."""
+        """Publish the ids of one kind not sent recently; returns how many were sent."""
         route = INFO_ROUTES[kind]
-        sent = self._sent.setdefault(kind, set())
-        fresh = sorted(set(ids) - sent)
+        recent = self._recent[kind]
+        fresh = recent.fresh(ids)
         if not fresh:
             return 0
         messages = [
@@ -83,7 +149,7 @@ class MissingPublisher:
             for i in range(0, len(fresh), MAX_IDS_PER_MESSAGE)
         ]
         await self._bus.publish_many(route.queue, messages)
-        sent.update(fresh)
+        recent.add(fresh)
         logger.info("queued %d missing %s ids on %s", len(fresh), kind, route.queue)
         return len(fresh)
 
