@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 import aiohttp
 import orjson
-import stamina
 
 from killreport.esi.budget import DEFAULT_ERROR_PAUSE_S, DEFAULT_RETRY_AFTER_S, Bucket, Budget
 from killreport.esi.errors import (
@@ -31,6 +30,7 @@ from killreport.esi.errors import (
 )
 from killreport.esi.http_cache import CachedResource, HttpCache, parse_http_date
 from killreport.esi.routes import Route
+from killreport.retrying import RetryPolicy, TransientFailure, retry_transient
 
 if TYPE_CHECKING:
     from killreport.settings import Settings
@@ -45,10 +45,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Transient(Exception):
-    """A failure worth another attempt: 5xx, a timeout or a reset."""
-
-
 @dataclass(frozen=True, slots=True)
 class TransportConfig:
     """How the transport talks to ESI."""
@@ -60,6 +56,11 @@ class TransportConfig:
     retry_attempts: int = 4
     retry_wait_initial_s: float = 0.5
     retry_wait_max_s: float = 10.0
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """How 5xx, timeouts and resets are retried."""
+        return RetryPolicy(self.retry_attempts, self.retry_wait_initial_s, self.retry_wait_max_s)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TransportConfig:
@@ -238,19 +239,11 @@ class EsiTransport:
         if json_body is not None:
             data = orjson.dumps(json_body)
             headers["Content-Type"] = "application/json"
-        try:
-            async for attempt in stamina.retry_context(
-                on=_Transient,
-                attempts=config.retry_attempts,
-                timeout=None,
-                wait_initial=config.retry_wait_initial_s,
-                wait_max=config.retry_wait_max_s,
-            ):
-                with attempt:
-                    return await self._exchange(route, url, headers, data, caller)
-        except _Transient as exc:
-            raise EsiUnavailable(f"{exc} after {config.retry_attempts} attempts", url=url) from exc
-        raise EsiUnavailable("no attempt was made", url=url)  # attempts >= 1; for mypy
+        return await retry_transient(
+            lambda: self._exchange(route, url, headers, data, caller),
+            config.retry,
+            lambda reason: EsiUnavailable(reason, url=url),
+        )
 
     async def _exchange(
         self,
@@ -270,14 +263,14 @@ class EsiTransport:
                     status, response_headers = response.status, response.headers
             except (aiohttp.ClientError, TimeoutError) as exc:
                 logger.info("ESI %s %s failed: %s", route.method, url, type(exc).__name__)
-                raise _Transient(f"{type(exc).__name__} on {route.method} {url}") from exc
+                raise TransientFailure(f"{type(exc).__name__} on {route.method} {url}") from exc
             permit.observe(status, response_headers)
         group = response_headers.get("X-Ratelimit-Group")
         if group is not None and route.group is None:
             self._learnt_groups[route.name] = group
         if status >= 500:
             logger.info("ESI %s %s answered %s", route.method, url, status)
-            raise _Transient(f"HTTP {status} on {route.method} {url}")
+            raise TransientFailure(f"HTTP {status} on {route.method} {url}")
         return _Exchange(status, response_headers, body)
 
     def _error(self, exchange: _Exchange, url: str, now: datetime) -> EsiError:

@@ -14,8 +14,8 @@ from typing import Any
 
 import aiohttp
 import orjson
-import stamina
 
+from killreport.retrying import RetryPolicy, TransientFailure, retry_transient
 from killreport.zkb.errors import ZkbError, ZkbNotFound, ZkbRateLimited, ZkbUnavailable
 from killreport.zkb.pacing import Pacer
 
@@ -24,10 +24,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_RETRY_AFTER_S = 6.0
 # zKillboard blocks an IP that made too many errors; the block lasts minutes.
 BLOCKED_PAUSE_S = 300.0
-
-
-class _Transient(Exception):
-    """A failure worth another attempt: 5xx, a timeout or a reset."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +35,11 @@ class FetchConfig:
     retry_attempts: int = 4
     retry_wait_initial_s: float = 0.5
     retry_wait_max_s: float = 10.0
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """How 5xx, timeouts and resets are retried."""
+        return RetryPolicy(self.retry_attempts, self.retry_wait_initial_s, self.retry_wait_max_s)
 
 
 def _utc_now() -> datetime:
@@ -62,20 +63,11 @@ class ZkbFetcher:
 
     async def get_json(self, url: str) -> Any:
         """The decoded JSON body of a 200 answer; every other outcome raises ZkbError."""
-        config = self.config
-        try:
-            async for attempt in stamina.retry_context(
-                on=_Transient,
-                attempts=config.retry_attempts,
-                timeout=None,
-                wait_initial=config.retry_wait_initial_s,
-                wait_max=config.retry_wait_max_s,
-            ):
-                with attempt:
-                    return await self._get_once(url)
-        except _Transient as exc:
-            raise ZkbUnavailable(f"{exc} after {config.retry_attempts} attempts", url=url) from exc
-        raise ZkbUnavailable("no attempt was made", url=url)  # attempts >= 1; for mypy
+        return await retry_transient(
+            lambda: self._get_once(url),
+            self.config.retry,
+            lambda reason: ZkbUnavailable(reason, url=url),
+        )
 
     async def _get_once(self, url: str) -> Any:
         await self.pacer.wait_turn()
@@ -90,10 +82,10 @@ class ZkbFetcher:
                 retry_after = response.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.info("zKillboard GET %s failed: %s", url, type(exc).__name__)
-            raise _Transient(f"{type(exc).__name__} on GET {url}") from exc
+            raise TransientFailure(f"{type(exc).__name__} on GET {url}") from exc
         if status >= 500:
             logger.info("zKillboard GET %s answered %s", url, status)
-            raise _Transient(f"HTTP {status} on GET {url}")
+            raise TransientFailure(f"HTTP {status} on GET {url}")
         if status == 200:
             return self._decode(url, body)
         now = self.clock()
