@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis.asyncio as aioredis
@@ -13,8 +15,8 @@ from killreport.esi.builder import open_http_session
 from killreport.sim import SimConfig, Simulator, run_simulator
 from killreport.zkb.api import PAGE_SIZE
 from killreport.zkb.builder import build_r2z2_client, build_zkb_api_client
-from killreport.zkb.errors import ZkbError
-from killreport.zkb.pacing import RedisPacer
+from killreport.zkb.errors import ZkbError, ZkbRateLimited
+from killreport.zkb.pacing import LocalPacer, RedisPacer
 from tests.esi.simulated import sim_settings
 
 
@@ -93,16 +95,83 @@ async def test_zkb_api_url_refuses_pages_outside_1_to_100(sim: Simulator) -> Non
 async def test_redis_pacer_spaces_requests_across_processes(redis_url: str) -> None:
     # given two pacers (two processes) on one key, one slot per 100 ms
     client = aioredis.from_url(redis_url)
+    turns: list[float] = []
     try:
         first = RedisPacer(client, "test:pace", 0.1)
         second = RedisPacer(client, "test:pace", 0.1)
-        started = time.monotonic()
         # when each takes three turns
         for _ in range(3):
             await first.wait_turn()
+            turns.append(time.monotonic())
             await second.wait_turn()
-        elapsed_s = time.monotonic() - started
+            turns.append(time.monotonic())
     finally:
         await client.aclose()
-    # then six turns took five intervals
-    assert 0.5 <= elapsed_s < 0.8
+    # then no two turns were closer than an interval (less Redis' 1 ms clock step); only
+    # lower bounds: how much later a loaded machine lets a turn go says nothing
+    gaps = [later - earlier for earlier, later in itertools.pairwise(turns)]
+    assert all(gap >= 0.1 - 0.002 for gap in gaps), gaps
+
+
+async def test_a_pause_from_one_process_holds_every_process_on_the_key(redis_url: str) -> None:
+    # given two processes' pacers on one key, the first told to pause for 0.5 s
+    client = aioredis.from_url(redis_url)
+    try:
+        first = RedisPacer(client, "test:pause", 0.0)
+        second = RedisPacer(client, "test:pause", 0.0)
+        await second.wait_turn()
+        retry_at = datetime.now(UTC) + timedelta(seconds=0.5)
+        await first.pause_until(retry_at)
+        # and an earlier pause that must not shorten it
+        await second.pause_until(datetime.now(UTC) + timedelta(seconds=0.1))
+        # when the second asks for a turn
+        await second.wait_turn()
+        turn_at = datetime.now(UTC)
+    finally:
+        await client.aclose()
+    # then it went no earlier than the pause's end (Redis counts whole milliseconds)
+    assert turn_at >= retry_at - timedelta(milliseconds=2)
+
+
+async def test_a_pause_holds_callers_already_waiting_in_process() -> None:
+    # given a local pacer with a caller waiting for its next slot
+    pacer = LocalPacer(0.2)
+    await pacer.wait_turn()
+    waiting = asyncio.create_task(pacer.wait_turn())
+    await asyncio.sleep(0)
+    # when a 429 pauses the pacer for 0.5 s meanwhile
+    retry_at = datetime.now(UTC) + timedelta(seconds=0.5)
+    await pacer.pause_until(retry_at)
+    await waiting
+    # then the waiting caller went no earlier than the pause's end
+    assert datetime.now(UTC) >= retry_at - timedelta(milliseconds=2)
+
+
+async def test_a_429_pauses_the_other_processes_before_they_send(redis_url: str) -> None:
+    # given the zKillboard API allowing 2 requests per 2 s, and two processes whose
+    # pacers share Redis (no spacing of their own, so only the pause can hold them)
+    config = SimConfig(seed=12, zkb_api_hold_back_s=0, zkb_api_max_requests=2, zkb_api_window_s=2.0)
+    async with run_simulator(config) as sim:
+        settings = sim_settings(sim, zkb_api_min_interval_s=0.0, redis_url=redis_url)
+        url = f"{settings.zkb_api_url}/characterID/90000001/page/1/"
+        redis_a, redis_b = aioredis.from_url(redis_url), aioredis.from_url(redis_url)
+        try:
+            async with open_http_session(settings) as a, open_http_session(settings) as b:
+                process_a = build_zkb_api_client(settings, a, redis_a).fetcher
+                process_b = build_zkb_api_client(settings, b, redis_b).fetcher
+                # when the first process spends the window and is answered 429
+                await process_a.get_json(url)
+                await process_a.get_json(url)
+                with pytest.raises(ZkbRateLimited) as limited:
+                    await process_a.get_json(url)
+                # and the second process asks right after
+                answer = await process_b.get_json(url)
+                answered_at = datetime.now(UTC)
+        finally:
+            await redis_a.aclose()
+            await redis_b.aclose()
+        stats = sim.stats()
+    # then the second waited for Retry-After instead of sending into the 429: one 429 in all
+    assert isinstance(answer, list)
+    assert stats["requests_by_status"] == {"200": 3, "429": 1}
+    assert answered_at >= limited.value.retry_at - timedelta(milliseconds=2)

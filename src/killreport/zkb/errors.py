@@ -2,8 +2,10 @@
 
 * ZkbError
   - ZkbNotFound       404 (an R2Z2 entry not published yet, a missing history day)
-  - ZkbRateLimited    429 or zKillboard's 302 to /api/blocked.json; retry at `retry_at`
+  - ZkbRateLimited    429, or zKillboard's block (302 to /api/blocked.json, a 403 saying
+                      "blocked"); retry at `retry_at`; the deployment's pacer is paused
   - ZkbUnavailable    5xx, timeouts and resets after every retry
+    - ZkbPacingUnavailable  the shared pacing store (Redis) could not be reached
 """
 
 from __future__ import annotations
@@ -36,3 +38,7 @@ class ZkbRateLimited(ZkbError):
 
 class ZkbUnavailable(ZkbError):
     """zKillboard answered 5xx, timed out or reset the connection on every attempt."""
+
+
+class ZkbPacingUnavailable(ZkbUnavailable):
+    """The shared pacing store (Redis) could not be reached; no request was sent."""

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 import orjson
@@ -96,12 +96,20 @@ class ZkbFetcher:
                 delay_s = float(retry_after) if retry_after else DEFAULT_RETRY_AFTER_S
             except ValueError:
                 delay_s = DEFAULT_RETRY_AFTER_S
-            retry_at = now + timedelta(seconds=delay_s)
-            raise ZkbRateLimited("too many requests", retry_at=retry_at, status=status, url=url)
-        if status in (301, 302) and "blocked" in location:
+            await self._pause(url, status, now + timedelta(seconds=delay_s), "too many requests")
+        if (status in (301, 302) and "blocked" in location) or (
+            status == 403 and b"blocked" in body.lower()
+        ):
             retry_at = now + timedelta(seconds=BLOCKED_PAUSE_S)
-            raise ZkbRateLimited("blocked by zKillboard", retry_at=retry_at, status=status, url=url)
+            await self._pause(url, status, retry_at, "blocked by zKillboard")
         raise ZkbError(f"HTTP {status} on GET {url}", status=status, url=url)
+
+    async def _pause(self, url: str, status: int, retry_at: datetime, reason: str) -> NoReturn:
+        # Every process shares the pacer: each request sent into a 429 or a block would
+        # count toward zKillboard's IP block (40 errors in 5 minutes), so all of them wait.
+        logger.warning("zKillboard GET %s answered %s: pausing until %s", url, status, retry_at)
+        await self.pacer.pause_until(retry_at)
+        raise ZkbRateLimited(reason, retry_at=retry_at, status=status, url=url)
 
     @staticmethod
     def _decode(url: str, body: bytes) -> Any:
