@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     r2z2_url: Url = "https://r2z2.zkillboard.com"
     zkb_api_url: Url = "https://zkillboard.com/api"
     sso_url: Url = "https://login.eveonline.com"
-    user_agent_contact: str = "operator@example.invalid"
+    # Required before any request reaches a real CCP or zKillboard host (see user_agent.py).
+    user_agent_contact: str = ""
     esi_compatibility_date: str = Field("2026-08-18", pattern=r"^\d{4}-\d{2}-\d{2}$")
 
     # The ESI budget shared by every process of the deployment.
@@ -130,8 +131,9 @@ class Settings(BaseSettings):
     def user_agent(self) -> str:
         """The User-Agent sent to ESI and zKillboard, with the operator's contact."""
         from killreport import __version__
+        from killreport.user_agent import user_agent
 
-        return f"KillReport/{__version__} (+{self.user_agent_contact})"
+        return user_agent(__version__, self.user_agent_contact.strip())
 
 
 def load_settings(**overrides: object) -> Settings:

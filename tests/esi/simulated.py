@@ -39,13 +39,13 @@ class EsiStack:
 
 
 def sim_settings(sim: Simulator, **values: Any) -> Settings:
-    """Settings pointing ESI and zKillboard at the simulator."""
-    return make_settings(
-        esi_url=sim.endpoints["esi"],
-        r2z2_url=sim.endpoints["r2z2"],
-        zkb_api_url=sim.endpoints["zkb_api"],
-        **{**FAST_RETRIES, **values},
-    )
+    """Settings pointing ESI and zKillboard at the simulator (`values` may override)."""
+    endpoints = {
+        "esi_url": sim.endpoints["esi"],
+        "r2z2_url": sim.endpoints["r2z2"],
+        "zkb_api_url": sim.endpoints["zkb_api"],
+    }
+    return make_settings(**{**endpoints, **FAST_RETRIES, **values})
 
 
 @asynccontextmanager

@@ -9,6 +9,7 @@
   - EsiErrorLimited       420, or the error budget is spent; retry at `retry_at`
   - EsiUnavailable        5xx, timeouts and resets after every retry
   - EsiBadResponse        the body is not what the OpenAPI spec promises
+  - EsiContactMissing     a real CCP host without KILLREPORT_USER_AGENT_CONTACT; nothing sent
 """
 
 from __future__ import annotations
@@ -69,3 +70,7 @@ class EsiBudgetUnavailable(EsiUnavailable):
 
 class EsiBadResponse(EsiError):
     """ESI answered 2xx with a body that does not match the model."""
+
+
+class EsiContactMissing(EsiError):
+    """The URL is on a real CCP host and no operator contact is configured; nothing was sent."""

@@ -19,6 +19,7 @@ import orjson
 
 from killreport.esi.budget import DEFAULT_ERROR_PAUSE_S, DEFAULT_RETRY_AFTER_S, Bucket, Budget
 from killreport.esi.errors import (
+    EsiContactMissing,
     EsiError,
     EsiErrorLimited,
     EsiForbidden,
@@ -31,6 +32,7 @@ from killreport.esi.errors import (
 from killreport.esi.http_cache import CachedResource, HttpCache, parse_http_date
 from killreport.esi.routes import Route
 from killreport.retrying import RetryPolicy, TransientFailure, retry_transient
+from killreport.user_agent import missing_contact_message, needs_contact
 
 if TYPE_CHECKING:
     from killreport.settings import Settings
@@ -56,6 +58,8 @@ class TransportConfig:
     retry_attempts: int = 4
     retry_wait_initial_s: float = 0.5
     retry_wait_max_s: float = 10.0
+    # The operator's contact; real CCP hosts are refused without one.
+    contact: str = ""
 
     @property
     def retry(self) -> RetryPolicy:
@@ -73,6 +77,7 @@ class TransportConfig:
             retry_attempts=settings.esi_retry_attempts,
             retry_wait_initial_s=settings.esi_retry_wait_initial_s,
             retry_wait_max_s=settings.esi_retry_wait_max_s,
+            contact=settings.user_agent_contact.strip(),
         )
 
 
@@ -223,6 +228,8 @@ class EsiTransport:
         cached: CachedResource | None,
     ) -> _Exchange:
         config = self.config
+        if not config.contact and needs_contact(url):
+            raise EsiContactMissing(missing_contact_message(url), url=url)
         headers = {
             "User-Agent": config.user_agent,
             "X-Compatibility-Date": config.compatibility_date,

@@ -27,6 +27,7 @@ def _fetch_config(settings: Settings) -> FetchConfig:
         retry_attempts=settings.esi_retry_attempts,
         retry_wait_initial_s=settings.esi_retry_wait_initial_s,
         retry_wait_max_s=settings.esi_retry_wait_max_s,
+        contact=settings.user_agent_contact.strip(),
     )
 
 

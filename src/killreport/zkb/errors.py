@@ -6,6 +6,7 @@
                       "blocked"); retry at `retry_at`; the deployment's pacer is paused
   - ZkbUnavailable    5xx, timeouts and resets after every retry
     - ZkbPacingUnavailable  the shared pacing store (Redis) could not be reached
+  - ZkbContactMissing a real zKillboard host without KILLREPORT_USER_AGENT_CONTACT; nothing sent
 """
 
 from __future__ import annotations
@@ -42,3 +43,7 @@ class ZkbUnavailable(ZkbError):
 
 class ZkbPacingUnavailable(ZkbUnavailable):
     """The shared pacing store (Redis) could not be reached; no request was sent."""
+
+
+class ZkbContactMissing(ZkbError):
+    """The URL is on a real zKillboard host and no operator contact is set; nothing was sent."""

@@ -16,7 +16,14 @@ import aiohttp
 import orjson
 
 from killreport.retrying import RetryPolicy, TransientFailure, retry_transient
-from killreport.zkb.errors import ZkbError, ZkbNotFound, ZkbRateLimited, ZkbUnavailable
+from killreport.user_agent import missing_contact_message, needs_contact
+from killreport.zkb.errors import (
+    ZkbContactMissing,
+    ZkbError,
+    ZkbNotFound,
+    ZkbRateLimited,
+    ZkbUnavailable,
+)
 from killreport.zkb.pacing import Pacer
 
 logger = logging.getLogger(__name__)
@@ -35,6 +42,8 @@ class FetchConfig:
     retry_attempts: int = 4
     retry_wait_initial_s: float = 0.5
     retry_wait_max_s: float = 10.0
+    # The operator's contact; real zKillboard hosts are refused without one.
+    contact: str = ""
 
     @property
     def retry(self) -> RetryPolicy:
@@ -63,6 +72,8 @@ class ZkbFetcher:
 
     async def get_json(self, url: str) -> Any:
         """The decoded JSON body of a 200 answer; every other outcome raises ZkbError."""
+        if not self.config.contact and needs_contact(url):
+            raise ZkbContactMissing(missing_contact_message(url), url=url)
         return await retry_transient(
             lambda: self._get_once(url),
             self.config.retry,
