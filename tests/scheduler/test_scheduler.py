@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 from killreport.db.engine import Database
 from killreport.scheduler.jobs import JOBS
 from killreport.scheduler.lock import DatabaseLeaderLock
-from killreport.scheduler.runner import ScheduledJob, Scheduler
+from killreport.scheduler.runner import Scheduler
+from tests.scheduler.recording import RUNS_TO_TUESDAY, START, recording_table
 
-# A Saturday; the table is first seen then, so nothing runs at start.
-START = datetime(2026, 8, 29, 23, 0, tzinfo=UTC)
 TTL = timedelta(seconds=90)
 
 
@@ -31,24 +30,13 @@ def test_table_fires_at_the_seed_times() -> None:
     assert len({job.name for job in JOBS}) == len(JOBS)
 
 
-def _recording_table(calls: list[tuple[str, str]]) -> list[ScheduledJob[str]]:
-    def job(name: str) -> ScheduledJob[str]:
-        async def run(owner: str) -> object:
-            calls.append((name, owner))
-            return None
-
-        return ScheduledJob(name, next(j.cron for j in JOBS if j.name == name), run)
-
-    return [job(j.name) for j in JOBS]
-
-
 async def test_two_schedulers_at_once_trigger_each_job_once(database: Database) -> None:
     # given two schedulers on two "hosts" sharing one database, with a fake clock
     calls: list[tuple[str, str]] = []
     schedulers = [
         Scheduler(
             database,
-            _recording_table(calls),
+            recording_table(calls),
             DatabaseLeaderLock(database, name="scheduler", owner=owner, ttl=TTL),
             owner,
         )
@@ -62,11 +50,7 @@ async def test_two_schedulers_at_once_trigger_each_job_once(database: Database) 
         now += timedelta(minutes=30)
     # then every occurrence ran exactly once, all on the leader
     names = sorted(name for name, _ in calls)
-    assert names == sorted(
-        ["queue-alliances", "queue-alliance-corporations", "queue-characters"]
-        + ["snapshot-alliances", "snapshot-corporations", "update-alliance-counts"] * 3
-        + ["queue-character-corporations"] * 3
-    )
+    assert names == RUNS_TO_TUESDAY
     assert {owner for _, owner in calls} == {"host-a"}
 
 
@@ -75,13 +59,13 @@ async def test_missed_runs_run_once_and_a_follower_takes_over(database: Database
     calls: list[tuple[str, str]] = []
     leader = Scheduler(
         database,
-        _recording_table(calls),
+        recording_table(calls),
         DatabaseLeaderLock(database, name="scheduler", owner="host-a", ttl=TTL),
         "host-a",
     )
     follower = Scheduler(
         database,
-        _recording_table(calls),
+        recording_table(calls),
         DatabaseLeaderLock(database, name="scheduler", owner="host-b", ttl=TTL),
         "host-b",
     )

@@ -1,0 +1,31 @@
+"""The cron table with every job replaced by one that records who ran it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from killreport.scheduler.jobs import JOBS
+from killreport.scheduler.runner import ScheduledJob
+
+# A Saturday; the table is first seen then, so nothing runs at start.
+START = datetime(2026, 8, 29, 23, 0, tzinfo=UTC)
+
+# What ticking every half hour from START to Tuesday 05:00 must run, once each.
+RUNS_TO_TUESDAY = sorted(
+    ["queue-alliances", "queue-alliance-corporations", "queue-characters"]
+    + ["snapshot-alliances", "snapshot-corporations", "update-alliance-counts"] * 3
+    + ["queue-character-corporations"] * 3
+)
+
+
+def recording_table(calls: list[tuple[str, str]]) -> list[ScheduledJob[str]]:
+    """JOBS' names and crontab lines; each run appends (job name, scheduler context)."""
+
+    def job(name: str) -> ScheduledJob[str]:
+        async def run(owner: str) -> object:
+            calls.append((name, owner))
+            return None
+
+        return ScheduledJob(name, next(j.cron for j in JOBS if j.name == name), run)
+
+    return [job(j.name) for j in JOBS]
