@@ -6,6 +6,10 @@ letters in `<name>.dead`, any number of consumer processes on one SQLite file or
 PostgreSQL (where claims use SKIP LOCKED). Every lease increments `attempts`, and
 every settle names the attempt it settles, so a stale consumer can never ack a
 message that was leased to someone else meanwhile.
+
+Database errors never leave this module as SQLAlchemy's: they become `BusUnavailable`
+(the runtime subscribes again with backoff), or, where a lease running out does the
+same job (giving unstarted messages back, unregistering), a logged warning.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -29,7 +33,7 @@ from killreport.bus.contracts import MAX_PRIORITY, QUEUES, Message, dead_letter_
 from killreport.bus.errors import BusUnavailable, LeaseLost
 from killreport.bus.protocol import Delivery, QueueStats
 from killreport.db.dialect import upsert
-from killreport.db.engine import Database
+from killreport.db.engine import Database, DatabaseUnavailable
 from killreport.db.tables.ops import QueueConsumer, QueueMessage
 
 logger = logging.getLogger(__name__)
@@ -46,6 +50,16 @@ MAX_HEARTBEAT_S = 5.0
 def now_ms() -> int:
     """Wall-clock milliseconds, the time base shared by every process on the database."""
     return int(time.time() * 1000)
+
+
+@contextmanager
+def _unavailable(action: str) -> Iterator[None]:
+    """Translate the queue database's errors into BusUnavailable naming what failed."""
+    try:
+        yield
+    except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BusUnavailable(f"queue database: could not {action}: {first_line}") from exc
 
 
 def _rank(priority: int) -> int:
@@ -137,8 +151,9 @@ class EmbeddedBus:
     async def ack(self, delivery: Delivery) -> None:
         """Delete the message if this delivery still holds its lease."""
         lease = self._lease(delivery)
-        async with self.database.connection() as conn:
-            result = await conn.execute(delete(_MESSAGES).where(*self._held_by(lease)))
+        with _unavailable(f"ack message {delivery.message_id} on {delivery.queue}"):
+            async with self.database.connection() as conn:
+                result = await conn.execute(delete(_MESSAGES).where(*self._held_by(lease)))
         self._done(delivery, lease, result.rowcount)
 
     async def ack_in(self, session: AsyncSession, delivery: Delivery) -> bool:
@@ -158,10 +173,11 @@ class EmbeddedBus:
             "lease_owner": None,
             "last_error": error[:MAX_ERROR_CHARS],
         }
-        async with self.database.connection() as conn:
-            result = await conn.execute(
-                update(_MESSAGES).where(*self._held_by(lease)).values(values)
-            )
+        with _unavailable(f"retry message {delivery.message_id} on {delivery.queue}"):
+            async with self.database.connection() as conn:
+                result = await conn.execute(
+                    update(_MESSAGES).where(*self._held_by(lease)).values(values)
+                )
         self._done(delivery, lease, result.rowcount)
 
     async def dead_letter(self, delivery: Delivery, *, error: str) -> None:
@@ -173,10 +189,11 @@ class EmbeddedBus:
             "lease_owner": None,
             "last_error": error[:MAX_ERROR_CHARS],
         }
-        async with self.database.connection() as conn:
-            result = await conn.execute(
-                update(_MESSAGES).where(*self._held_by(lease)).values(values)
-            )
+        with _unavailable(f"dead-letter message {delivery.message_id} on {delivery.queue}"):
+            async with self.database.connection() as conn:
+                result = await conn.execute(
+                    update(_MESSAGES).where(*self._held_by(lease)).values(values)
+                )
         self._done(delivery, lease, result.rowcount)
 
     @staticmethod
@@ -253,15 +270,17 @@ class EmbeddedBus:
     async def purge(self, queues: Sequence[str]) -> dict[str, int]:
         """Delete every message of the named queues (a name ending in .dead purges dead letters)."""
         purged: dict[str, int] = {}
-        async with self.database.connection() as conn:
-            for name in queues:
-                result = await conn.execute(delete(_MESSAGES).where(_MESSAGES.c.queue == name))
-                purged[name] = int(result.rowcount)
+        with _unavailable(f"purge {', '.join(queues)}"):
+            async with self.database.connection() as conn:
+                for name in queues:
+                    result = await conn.execute(delete(_MESSAGES).where(_MESSAGES.c.queue == name))
+                    purged[name] = int(result.rowcount)
         return purged
 
     async def ping(self) -> None:
         """The queue lives in the database: answer when it does."""
-        await self.database.ping()
+        with _unavailable("ping"):
+            await self.database.ping()
 
     async def close(self) -> None:
         """Nothing to close: the database belongs to the container."""
@@ -290,8 +309,9 @@ class EmbeddedSubscription:
     _heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Register as a consumer and start the lease heartbeat."""
-        await self._beat()
+        """Register as a consumer and start the lease heartbeat (BusUnavailable if it cannot)."""
+        with _unavailable(f"subscribe consumer {self.owner} to {self.queue}"):
+            await self._beat()
         self._heartbeat = asyncio.create_task(self._beat_forever(), name=f"lease-{self.queue}")
         logger.info(
             "consumer %s subscribed to %s (prefetch %d)", self.owner, self.queue, self.prefetch
@@ -401,9 +421,12 @@ class EmbeddedSubscription:
         while True:
             await asyncio.sleep(self.bus.heartbeat_s())
             try:
-                await self._beat()
-            except SQLAlchemyError as exc:
-                logger.warning("consumer %s could not extend its leases: %s", self.owner, exc)
+                with _unavailable(f"extend the leases of consumer {self.owner}"):
+                    await self._beat()
+            except BusUnavailable as exc:
+                # Keep beating: a lease that runs out only hands the message to another
+                # consumer, whose settle then wins (LeaseLost here).
+                logger.warning("consumer %s on %s: %s", self.owner, self.queue, exc)
 
     async def stop(self) -> None:
         """Lease nothing more; give the messages not yet handed out back to the queue."""
@@ -416,14 +439,24 @@ class EmbeddedSubscription:
             return
         leases = [d.token for d in returned if isinstance(d.token, _Lease)]
         m = _MESSAGES.c
-        async with self.bus.database.connection() as conn:
+        try:
+            with _unavailable(f"return {len(leases)} unstarted messages to {self.queue}"):
+                async with self.bus.database.connection() as conn:
+                    for lease in leases:
+                        # Not attempted: undo the lease's attempt so the retry budget is intact.
+                        await conn.execute(
+                            update(_MESSAGES)
+                            .where(m.message_id == lease.message_id, m.attempts == lease.attempt)
+                            .values(
+                                visible_at_ms=now_ms(), lease_owner=None, attempts=m.attempts - 1
+                            )
+                        )
+        except BusUnavailable as exc:
+            # Their leases run out within the visibility timeout and they come back then.
+            logger.warning("consumer %s: %s; they return when their leases expire", self.owner, exc)
+            return
+        finally:
             for lease in leases:
-                # Not attempted: undo the lease's attempt so the retry budget is intact.
-                await conn.execute(
-                    update(_MESSAGES)
-                    .where(m.message_id == lease.message_id, m.attempts == lease.attempt)
-                    .values(visible_at_ms=now_ms(), lease_owner=None, attempts=m.attempts - 1)
-                )
                 self.forget(lease.message_id)
         logger.info(
             "consumer %s returned %d unstarted messages to %s", self.owner, len(leases), self.queue
@@ -431,10 +464,19 @@ class EmbeddedSubscription:
 
     async def close(self) -> None:
         """Stop, end the heartbeat and unregister."""
-        await self.stop()
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
-        async with self.bus.database.connection() as conn:
-            await conn.execute(delete(_CONSUMERS).where(_CONSUMERS.c.consumer_id == self.owner))
+        try:
+            await self.stop()
+        finally:
+            if self._heartbeat is not None:
+                self._heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._heartbeat
+        try:
+            with _unavailable(f"unregister consumer {self.owner}"):
+                async with self.bus.database.connection() as conn:
+                    await conn.execute(
+                        delete(_CONSUMERS).where(_CONSUMERS.c.consumer_id == self.owner)
+                    )
+        except BusUnavailable as exc:
+            # A consumer row nobody refreshes stops counting after three heartbeats.
+            logger.warning("consumer %s on %s: %s", self.owner, self.queue, exc)

@@ -293,12 +293,18 @@ class RabbitBus:
         """Consume `queue` on a channel of its own with `prefetch` unacked at most."""
         await self.ensure_queue(queue)
         connection = await self._connect()
-        channel = await connection.channel()
+        try:
+            channel = await connection.channel()
+        except (*CONNECTION_EXCEPTIONS, ChannelInvalidStateError, TimeoutError) as exc:
+            raise BusUnavailable(f"no channel to consume {queue}: {exc!r}") from exc
         subscription = RabbitSubscription(self, queue)
         try:
-            await channel.set_qos(prefetch_count=max(1, prefetch))
-            amqp_queue = await channel.declare_queue(queue, passive=True)
-            await subscription.start(amqp_queue)
+            try:
+                await channel.set_qos(prefetch_count=max(1, prefetch))
+                amqp_queue = await channel.declare_queue(queue, passive=True)
+                await subscription.start(amqp_queue)
+            except (*CONNECTION_EXCEPTIONS, ChannelInvalidStateError, TimeoutError) as exc:
+                raise BusUnavailable(f"could not subscribe to {queue}: {exc!r}") from exc
             logger.info("subscribed to %s (prefetch %d)", queue, prefetch)
             yield subscription
         finally:

@@ -40,7 +40,10 @@ from killreport.workers.handler import HandlerContext, Route
 
 logger = logging.getLogger(__name__)
 
-RESUBSCRIBE_DELAY_S = 2.0
+# Subscribing again after the broker or queue database failed: growing waits, reset
+# once a subscription is up.
+RESUBSCRIBE_DELAY_S = 0.5
+MAX_RESUBSCRIBE_DELAY_S = 30.0
 MAX_ERROR_CHARS = 2000
 
 
@@ -73,19 +76,22 @@ class QueueRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop`; a lost broker or database only delays, never ends, the run."""
+        delay_s = RESUBSCRIBE_DELAY_S
         while not stop.is_set():
             try:
                 async with self.bus.consume(self.spec.name, prefetch=self.spec.prefetch) as sub:
+                    delay_s = RESUBSCRIBE_DELAY_S
                     await self._serve(sub, stop)
             except BusUnavailable as exc:
                 logger.warning(
-                    "queue %s unavailable (%s); subscribing again in %.0f s",
+                    "queue %s unavailable (%s); subscribing again in %.1f s",
                     self.spec.name,
                     exc,
-                    RESUBSCRIBE_DELAY_S,
+                    delay_s,
                 )
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), RESUBSCRIBE_DELAY_S)
+                    await asyncio.wait_for(stop.wait(), delay_s)
+                delay_s = min(delay_s * 2, MAX_RESUBSCRIBE_DELAY_S)
 
     async def _serve(self, sub: Subscription, stop: asyncio.Event) -> None:
         workers = [
