@@ -335,8 +335,9 @@ def main() -> None:
     print(f"ratio              {ours_rate / raw_rate:.2f} (goal >= 0.70)")
     if bulk is not None:
         bulk_rate = args.count / bulk.seconds
-        print(f"import --bulk      {bulk_rate:,.0f} killmails/s ({bulk.seconds:,.1f} s, "
-              f"indexes built after), ratio {bulk_rate / raw_rate:.2f}, {bulk.memory()}")  # fmt: skip
+        print(f"import --bulk      {bulk_rate:,.0f} killmails/s ({bulk.seconds:,.1f} s, indexes "
+              f"built after), ratio {bulk_rate / raw_rate:.2f}")  # fmt: skip
+        print(f"                   {bulk.memory()}")
     print(f"self peak RSS      {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
     print("note: shared 2-core machine; figures under concurrent load are pessimistic")
 

@@ -234,11 +234,13 @@ async def _copy(
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
-    # write_row formats in psycopg's C extension, far faster than Python-built text.
+    # The copy's formatter (psycopg's C extension, far faster than Python-built text) fills
+    # a buffer row by row; only full buffers are awaited, not one coroutine per row.
     async with driver.cursor() as cursor, cursor.copy(copy_statement(table, columns)) as copy:
-        write_row = copy.write_row
+        write_row = copy.formatter.write_row
         for row in rows:
-            await write_row(row)
+            if data := write_row(row):
+                await copy.write(data)
 
 
 async def write_rows(
