@@ -114,12 +114,16 @@ async def test_failing_message_is_retried_with_growing_delays_then_dead(
     await run_until(container, [Route(spec, handle)], dead_and_done)
     await publisher
 
-    # then it was tried 1 + 3 times, with growing gaps of at least the configured delays
+    # then it was tried 1 + 3 times, each retry no sooner than its configured delay, and
+    # the configured delays grow (measured gaps also carry load-dependent lateness, so
+    # only lower bounds are asserted; less 5 ms because both backends count whole
+    # milliseconds of the wall clock while the gaps are taken on the monotonic one)
     assert [n for n, _ in attempts] == [1, 2, 3, 4]
+    delays = spec.retry_delays_s
+    assert all(earlier < later for earlier, later in itertools.pairwise(delays)), delays
     gaps = [later - earlier for (_, earlier), (_, later) in itertools.pairwise(attempts)]
-    for gap, delay in zip(gaps, spec.retry_delays_s, strict=True):
-        assert gap >= delay - 0.05, (gaps, spec.retry_delays_s)
-    assert gaps == sorted(gaps)
+    for gap, delay in zip(gaps, delays, strict=True):
+        assert gap >= delay - 0.005, (gaps, delays)
     # and the other messages kept flowing meanwhile: most were done before it was dead
     assert len([t for t in good_done_at if t < attempts[-1][1]]) >= len(good) // 2
     assert set(await probe_rows(container)) == set(good)
