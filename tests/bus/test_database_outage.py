@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from killreport.bus.contracts import EntityIdsMessage
 from killreport.bus.embedded import EmbeddedBus
@@ -17,10 +13,10 @@ from killreport.bus.errors import BusUnavailable
 from killreport.container import build
 from killreport.db.engine import Database
 from killreport.workers.handler import Route
+from tests.bus.outage import database_closed
 from tests.bus.probe import create_probe_table, probe_rows, probe_spec, record
 from tests.bus.test_contract import run_until
 from tests.conftest import make_settings
-from tests.harness import POSTGRES_ADMIN_URL
 
 # Nothing listens on port 1: every connection is refused at once.
 UNREACHABLE_URL = "postgresql+psycopg://postgres@127.0.0.1:1/killreport"
@@ -41,22 +37,6 @@ async def test_consume_on_an_unreachable_database_raises_bus_unavailable() -> No
         await database.dispose()
 
 
-@contextmanager
-def database_closed(name: str) -> Iterator[None]:
-    """Refuse new connections to database `name` and end the open ones; reopen on exit."""
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
-        try:
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            yield
-        finally:
-            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
-
-
 async def test_runtime_recovers_when_the_queue_database_comes_back(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -70,8 +50,7 @@ async def test_runtime_recovers_when_the_queue_database_comes_back(
     async with build(settings) as container:
         await create_probe_table(container)
         await container.bus.publish(spec.name, EntityIdsMessage(ids=[1]))
-        name = str(make_url(postgres_url).database)
-        outage = database_closed(name)
+        outage = database_closed(postgres_url)
         # given the queue database refusing every connection when the workers start
         outage.__enter__()
         reopened = False

@@ -5,6 +5,8 @@ read ahead up to `batch_max`, then ingested and the cursor moved in one transact
 a crash at any moment resumes exactly where the last commit stopped: nothing is lost,
 nothing is counted twice. 404 means "not yet": wait about 6 s. 429 waits until
 `retry_at`; 5xx and timeouts back off. Republished and reordered entries are duplicates.
+A failing step (R2Z2, the database, the bus) is logged with its position and retried
+after a growing delay from the same cursor: the follower outlives every outage.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from killreport.bus.errors import BusUnavailable
 from killreport.bus.protocol import MessageBus
 from killreport.db.dialect import upsert
-from killreport.db.engine import Database
+from killreport.db.engine import Database, DatabaseUnavailable
 from killreport.db.tables import FeedCursor
+from killreport.events.errors import EventsUnavailable
 from killreport.events.hub import EventHub
 from killreport.jobs.scan import MissingPublisher
 from killreport.killmails.models import IngestResult, ParsedKillmail, Rejection
@@ -33,6 +38,16 @@ logger = logging.getLogger(__name__)
 
 CURSOR_NAME = "r2z2"
 SOURCE = "r2z2"
+
+# What a step may meet that passes by itself; the step is retried from the same cursor.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    ZkbError,
+    BusUnavailable,
+    EventsUnavailable,
+    SQLAlchemyError,
+    DatabaseUnavailable,
+    OSError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,19 +191,36 @@ class R2Z2Follower:
         return following, wait_s
 
     async def run(self, stop: asyncio.Event, *, from_sequence: int | None = None) -> None:
-        """Follow the feed until `stop` is set."""
+        """Follow the feed until `stop` is set; transient failures only delay it."""
         position: int | None = None
         while position is None and not stop.is_set():
             try:
                 position = await self.start_position(from_sequence)
-            except ZkbError as exc:
-                logger.warning("r2z2 head unknown (%s); retrying in %.0f s", exc, self._backoff_s)
-                await _sleep(stop, self._backoff_s)
-                self._backoff_s = min(self._backoff_s * 2, self.config.max_backoff_s)
+            except TRANSIENT_ERRORS as exc:
+                await _sleep(stop, self._failed("start", exc))
         if position is None:
             return
         logger.info("r2z2 feed starts at sequence %d", position)
         while not stop.is_set():
-            position, wait_s = await self.step(position)
+            try:
+                position, wait_s = await self.step(position)
+            except TRANSIENT_ERRORS as exc:
+                wait_s = self._failed(f"sequence {position}", exc)
             if wait_s > 0:
                 await _sleep(stop, wait_s)
+
+    def _failed(self, where: str, exc: Exception) -> float:
+        """Log a failed step and return how long to wait: `retry_at` if named, else backoff."""
+        if isinstance(exc, ZkbRateLimited):
+            wait_s = max((exc.retry_at - datetime.now(UTC)).total_seconds(), 1.0)
+        else:
+            wait_s = self._backoff_s
+            self._backoff_s = min(self._backoff_s * 2, self.config.max_backoff_s)
+        logger.warning(
+            "r2z2 at %s failed (%s: %s); trying again in %.1f s",
+            where,
+            type(exc).__name__,
+            exc,
+            wait_s,
+        )
+        return wait_s
