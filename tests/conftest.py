@@ -114,6 +114,10 @@ def settings(backend: str, request: pytest.FixtureRequest) -> Settings:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that use a real service are marked `integration`."""
     service_fixtures = {"postgres_url", "broker_url", "redis_url", "services_settings", "settings"}
+    # Fixtures that reach PostgreSQL through getfixturevalue, by parameter: (fixture, value).
+    service_params = {("database", "postgresql")}
     for item in items:
-        if service_fixtures & set(getattr(item, "fixturenames", ())):
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        by_param = any(params.get(name) == value for name, value in service_params)
+        if by_param or service_fixtures & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
