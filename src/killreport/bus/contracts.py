@@ -80,6 +80,9 @@ class UserKillmailsMessage(Message):
 # Delayed retries after a transient failure: one delay per retry, growing; after the
 # last one the message goes to `<name>.dead`.
 DEFAULT_RETRY_DELAYS_S: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 1800.0)
+# Waiting on a budget (RetryLater) never fails a message by count, only by age: a
+# message that still waits this long after its first publish is dead-lettered.
+DEFAULT_MAX_WAIT_S = 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,7 @@ class QueueSpec:
     message: type[Message]
     retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
     entity_kind: EntityKind | None = None
+    max_wait_s: float = DEFAULT_MAX_WAIT_S
 
     @property
     def retry_limit(self) -> int:

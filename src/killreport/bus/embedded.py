@@ -165,14 +165,19 @@ class EmbeddedBus:
         lease.subscription.forget(lease.message_id)
         return True
 
-    async def retry(self, delivery: Delivery, *, delay_s: float, error: str) -> None:
-        """Make the message visible again after `delay_s`; the next lease is attempt + 1."""
+    async def retry(
+        self, delivery: Delivery, *, delay_s: float, error: str, count_attempt: bool = True
+    ) -> None:
+        """Make the message visible again after `delay_s`; the next lease is attempt + 1,
+        or the same attempt again when the retry is not counted."""
         lease = self._lease(delivery)
-        values = {
+        values: dict[str, object] = {
             "visible_at_ms": now_ms() + int(max(0.0, delay_s) * 1000),
             "lease_owner": None,
             "last_error": error[:MAX_ERROR_CHARS],
         }
+        if not count_attempt:
+            values["attempts"] = _MESSAGES.c.attempts - 1
         with _unavailable(f"retry message {delivery.message_id} on {delivery.queue}"):
             async with self.database.connection() as conn:
                 result = await conn.execute(
@@ -198,9 +203,12 @@ class EmbeddedBus:
 
     @staticmethod
     def _held_by(lease: _Lease) -> tuple[ColumnElement[bool], ...]:
+        # The owner too: an uncounted retry gives `attempts` back, so the attempt alone
+        # could match a later lease of the same message by another consumer.
         return (
             _MESSAGES.c.message_id == lease.message_id,
             _MESSAGES.c.attempts == lease.attempt,
+            _MESSAGES.c.lease_owner == lease.subscription.owner,
         )
 
     @staticmethod
@@ -371,7 +379,7 @@ class EmbeddedSubscription:
                 visible_at_ms=stamp + int(self.bus.visibility_timeout_s * 1000),
                 attempts=m.attempts + 1,
             )
-            .returning(m.message_id, m.rank, m.body, m.attempts)
+            .returning(m.message_id, m.rank, m.body, m.attempts, m.enqueued_at_ms)
         )
         try:
             async with self.bus.database.connection() as conn:
@@ -391,6 +399,7 @@ class EmbeddedSubscription:
                     priority=MAX_PRIORITY - row.rank,
                     attempt=row.attempts,
                     token=_Lease(self, row.message_id, row.attempts),
+                    enqueued_at_ms=row.enqueued_at_ms,
                 )
             )
         return deliveries

@@ -31,7 +31,8 @@ class HandlerOutcome(Exception):
 
 
 class RetryLater(HandlerOutcome):
-    """Transient: try again at `retry_at` (counts toward the retry limit)."""
+    """Not now: try again at `retry_at` (a wait on a budget, bounded by the queue's max_wait_s
+    since the message was first published; it does not count toward the retry limit)."""
 
     def __init__(self, retry_at: datetime, reason: str = "") -> None:
         super().__init__(reason or f"retry at {retry_at.isoformat()}")

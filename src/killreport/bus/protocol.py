@@ -20,8 +20,9 @@ class Delivery:
     message_id: str
     body: bytes
     priority: int
-    attempt: int  # 1 on the first delivery, +1 on every retry
+    attempt: int  # 1 on the first delivery, +1 on every counted retry
     token: object  # the implementation's handle (lease or broker delivery)
+    enqueued_at_ms: int | None = None  # first publish, kept across retries; None if unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +76,10 @@ class MessageBus(Protocol):
         """
         ...
 
-    async def retry(self, delivery: Delivery, *, delay_s: float, error: str) -> None:
-        """Deliver the message again after `delay_s` with attempt + 1."""
+    async def retry(
+        self, delivery: Delivery, *, delay_s: float, error: str, count_attempt: bool = True
+    ) -> None:
+        """Deliver the message again after `delay_s`, with attempt + 1 if `count_attempt`."""
         ...
 
     async def dead_letter(self, delivery: Delivery, *, error: str) -> None:

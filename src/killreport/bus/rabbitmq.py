@@ -61,6 +61,7 @@ PUBLISH_CHUNK = 500
 MAX_ERROR_CHARS = 500
 ATTEMPT_HEADER = "x-killreport-attempt"
 ERROR_HEADER = "x-killreport-error"
+ENQUEUED_HEADER = "x-killreport-enqueued-ms"  # first publish, kept across retries
 MANAGEMENT_PORT = 15672
 MANAGEMENT_TIMEOUT_S = 5.0
 
@@ -226,8 +227,10 @@ class RabbitBus:
         message_id: str | None = None,
         attempt: int = 1,
         error: str | None = None,
+        enqueued_at_ms: int | None = None,
     ) -> aio_pika.Message:
-        headers: dict[str, Any] = {ATTEMPT_HEADER: attempt}
+        enqueued = enqueued_at_ms if enqueued_at_ms is not None else int(time.time() * 1000)
+        headers: dict[str, Any] = {ATTEMPT_HEADER: attempt, ENQUEUED_HEADER: enqueued}
         if error is not None:
             headers[ERROR_HEADER] = error[:MAX_ERROR_CHARS]
         return aio_pika.Message(
@@ -335,23 +338,28 @@ class RabbitBus:
         """RabbitMQ is not in the database: the runtime acks after the commit."""
         return False
 
-    async def retry(self, delivery: Delivery, *, delay_s: float, error: str) -> None:
+    async def retry(
+        self, delivery: Delivery, *, delay_s: float, error: str, count_attempt: bool = True
+    ) -> None:
         """Publish a copy to the retry queue of the delay (confirmed), then ack the original."""
         delay_ms = retry_delay_ms(delay_s)
         target = await self._ensure_retry_queue(delivery.queue, delay_ms)
-        await self._republish(delivery, target, error)
+        await self._republish(delivery, target, error, count_attempt=count_attempt)
 
     async def dead_letter(self, delivery: Delivery, *, error: str) -> None:
         """Publish a copy to `<queue>.dead` (confirmed), then ack the original."""
         await self._republish(delivery, dead_letter_queue(delivery.queue), error)
 
-    async def _republish(self, delivery: Delivery, target: str, error: str) -> None:
+    async def _republish(
+        self, delivery: Delivery, target: str, error: str, *, count_attempt: bool = True
+    ) -> None:
         copy = self._amqp_message(
             delivery.body,
             delivery.priority,
             message_id=delivery.message_id,
-            attempt=delivery.attempt + 1,
+            attempt=delivery.attempt + 1 if count_attempt else delivery.attempt,
             error=error,
+            enqueued_at_ms=delivery.enqueued_at_ms,
         )
         await self._publish_confirmed(target, [copy])
         await self.ack(delivery)
@@ -500,6 +508,7 @@ class RabbitSubscription:
                 continue
             headers = message.headers or {}
             attempt = headers.get(ATTEMPT_HEADER, 1)
+            enqueued = headers.get(ENQUEUED_HEADER)
             return Delivery(
                 queue=self.queue,
                 message_id=message.message_id or str(message.delivery_tag),
@@ -507,6 +516,7 @@ class RabbitSubscription:
                 priority=int(message.priority or 0),
                 attempt=int(attempt) if isinstance(attempt, int) else 1,
                 token=message,
+                enqueued_at_ms=int(enqueued) if isinstance(enqueued, int) else None,
             )
 
     async def stop(self) -> None:

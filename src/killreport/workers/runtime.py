@@ -6,8 +6,11 @@ handler's transaction commits. Outcomes (DESIGN §5):
 - handler returns            -> ack (processed)
 - `PermanentFailure`         -> log, count and ack (failed)
 - `DeadLetter`, bad message  -> `<name>.dead` at once (dead)
-- `RetryLater`, any other    -> delayed retry with the queue's growing delays, then
-  exception                     `<name>.dead` after its retry limit (retried / dead)
+- `RetryLater`               -> retry at `retry_at` without using up an attempt (waiting
+                                on a budget is not a failure); `<name>.dead` once the
+                                message is older than the queue's `max_wait_s`
+- any other exception        -> delayed retry with the queue's growing delays, then
+                                `<name>.dead` after its retry limit (retried / dead)
 - `LeaseLost`                -> nothing: another consumer holds the message now
 
 On stop (SIGTERM) each queue takes no more messages, hands the unstarted ones back
@@ -151,8 +154,7 @@ class QueueRunner:
         except DeadLetter as exc:
             await self._dead(delivery, exc.reason)
         except RetryLater as exc:
-            delay_s = (exc.retry_at - datetime.now(UTC)).total_seconds()
-            await self._retry(delivery, max(0.0, delay_s), f"RetryLater: {exc}")
+            await self._wait(delivery, exc)
         except Exception as exc:  # noqa: BLE001  (any other failure is transient by contract)
             logger.warning(
                 "message %s on %s attempt %d failed: %r",
@@ -188,6 +190,34 @@ class QueueRunner:
             delivery,
             "retry",
             self.bus.retry(delivery, delay_s=delay_s, error=error[:MAX_ERROR_CHARS]),
+        )
+
+    async def _wait(self, delivery: Delivery, exc: RetryLater) -> None:
+        now = datetime.now(UTC)
+        error = f"RetryLater: {exc}"
+        if delivery.enqueued_at_ms is not None:
+            age_s = now.timestamp() - delivery.enqueued_at_ms / 1000
+            if age_s > self.spec.max_wait_s:
+                await self._dead(
+                    delivery, f"still waiting {age_s:.0f} s after publish (max_wait_s); {error}"
+                )
+                return
+        delay_s = max(0.0, (exc.retry_at - now).total_seconds())
+        logger.info(
+            "message %s on %s waits %.1f s (attempt %d kept): %s",
+            delivery.message_id,
+            delivery.queue,
+            delay_s,
+            delivery.attempt,
+            error[:200],
+        )
+        metrics.RETRIED.labels(self.spec.name).inc()
+        await self._settle(
+            delivery,
+            "retry",
+            self.bus.retry(
+                delivery, delay_s=delay_s, error=error[:MAX_ERROR_CHARS], count_attempt=False
+            ),
         )
 
     async def _dead(self, delivery: Delivery, error: str) -> None:
