@@ -1,8 +1,8 @@
-"""Killmail storage: the ingest lock, bulk writes (COPY / executemany), prices, ESI rebuild.
+"""Killmail storage: the ingest lock, bulk writes (COPY / executemany), prices, bulk indexes.
 
 Bulk rows bypass the ORM: PostgreSQL gets one COPY per table per batch, SQLite one
 executemany per table. Values are written in each dialect's storage form, the same
-form SQLAlchemy's column types read back.
+form SQLAlchemy's column types read back. The ESI rebuild lives in `rebuild` (re-exported).
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from killreport.db.tables import (
     SolarSystem,
     Type,
 )
-from killreport.killmails.models import JsonObject, MissingEntities
+from killreport.killmails.models import MissingEntities
+from killreport.killmails.rebuild import esi_body as esi_body
+from killreport.killmails.rebuild import load_killmail as load_killmail
 from killreport.killmails.valuation import PriceBook
 
 # Any number that no other advisory lock in the code uses: "KR" ingest.
@@ -194,28 +196,6 @@ def sqlite_time(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_value(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def copy_text(rows: Iterable[tuple[Any, ...]]) -> str:
-    """Rows in PostgreSQL's COPY text format (tab separated, \\N for NULL, escaped text)."""
-    return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows)
-
-
 def copy_statement(table: str, columns: Sequence[str]) -> str:
     """The COPY ... FROM STDIN statement bulk rows are written with (text format)."""
     return f"COPY {table} ({', '.join(columns)}) FROM STDIN"
@@ -374,103 +354,3 @@ async def create_secondary_indexes(connection: AsyncConnection) -> None:
             index.create(sync, checkfirst=True)
 
     await connection.run_sync(create)
-
-
-def _present(pairs: Iterable[tuple[str, Any]]) -> JsonObject:
-    return {key: value for key, value in pairs if value is not None}
-
-
-def _esi_time(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-async def load_killmail(
-    session: AsyncSession, killmail_id: int
-) -> tuple[Killmail, list[Attacker], list[Item]] | None:
-    """The stored killmail row with its attackers and items in ESI order, or None."""
-    killmail = await session.get(Killmail, killmail_id)
-    if killmail is None:
-        return None
-    attackers = (
-        await session.scalars(
-            select(Attacker).where(Attacker.killmail_id == killmail_id).order_by(Attacker.position)
-        )
-    ).all()
-    items = (
-        await session.scalars(
-            select(Item).where(Item.killmail_id == killmail_id).order_by(Item.position)
-        )
-    ).all()
-    return killmail, list(attackers), list(items)
-
-
-def esi_body(
-    killmail: Killmail, attackers: Sequence[Attacker], items: Sequence[Item]
-) -> JsonObject:
-    """Rebuild exactly the ESI body (same keys, values and order) from stored rows."""
-    children: dict[int | None, list[Item]] = {}
-    for item in items:
-        children.setdefault(item.parent_position, []).append(item)
-
-    def item_json(item: Item) -> JsonObject:
-        body = _present(
-            (
-                ("flag", item.flag),
-                ("item_type_id", item.item_type_id),
-                (
-                    "items",
-                    [item_json(c) for c in children[item.position]]
-                    if item.position in children
-                    else None,
-                ),
-                ("quantity_destroyed", item.quantity_destroyed),
-                ("quantity_dropped", item.quantity_dropped),
-                ("singleton", item.singleton),
-            )
-        )
-        return body
-
-    position = None
-    if killmail.position_x is not None:
-        position = {"x": killmail.position_x, "y": killmail.position_y, "z": killmail.position_z}
-    victim = _present(
-        (
-            ("alliance_id", killmail.victim_alliance_id),
-            ("character_id", killmail.victim_character_id),
-            ("corporation_id", killmail.victim_corporation_id),
-            ("damage_taken", killmail.victim_damage_taken),
-            ("faction_id", killmail.victim_faction_id),
-            ("items", [item_json(i) for i in children.get(None, [])]),
-            ("position", position),
-            ("ship_type_id", killmail.victim_ship_type_id),
-        )
-    )
-    return _present(
-        (
-            (
-                "attackers",
-                [
-                    _present(
-                        (
-                            ("alliance_id", a.alliance_id),
-                            ("character_id", a.character_id),
-                            ("corporation_id", a.corporation_id),
-                            ("damage_done", a.damage_done),
-                            ("faction_id", a.faction_id),
-                            ("final_blow", a.final_blow),
-                            ("security_status", a.security_status),
-                            ("ship_type_id", a.ship_type_id),
-                            ("weapon_type_id", a.weapon_type_id),
-                        )
-                    )
-                    for a in attackers
-                ],
-            ),
-            ("killmail_id", killmail.killmail_id),
-            ("killmail_time", _esi_time(killmail.killmail_time)),
-            ("moon_id", killmail.moon_id),
-            ("solar_system_id", killmail.solar_system_id),
-            ("victim", victim),
-            ("war_id", killmail.war_id),
-        )
-    )
