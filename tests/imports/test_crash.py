@@ -16,6 +16,7 @@ from tests.killmails.corpus import corpus, everef_line
 
 KILLREPORT = str(Path(sys.executable).with_name("killreport"))
 COUNT = 1500
+WAIT_S = 120.0
 
 
 def _archive(path: Path) -> None:
@@ -33,6 +34,23 @@ def _import(url: str, path: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def _count(url: str) -> int:
+    connection = sqlite3.connect(url.split("///", 1)[1], timeout=10)
+    try:
+        return int(connection.execute("SELECT count(*) FROM killmails").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def _until_count(url: str, process: subprocess.Popen[bytes], at_least: int) -> None:
+    """Return once `at_least` killmails are stored; the import must still be running."""
+    deadline = time.monotonic() + WAIT_S
+    while (count := _count(url)) < at_least:
+        assert process.poll() is None, f"the import exited with {count} killmails stored"
+        assert time.monotonic() < deadline, f"{count} of {at_least} killmails in time"
+        time.sleep(0.005)
 
 
 def _state(url: str) -> tuple[list[tuple], list[tuple], int, int]:
@@ -59,14 +77,17 @@ def test_import_killed_then_rerun_equals_an_uninterrupted_run(
     other = tmp_path / "uninterrupted.sqlite3"
     other.write_bytes(sqlite_template.read_bytes())
     other_url = f"sqlite+aiosqlite:///{other}"
-    # when one import is SIGKILLed at a random moment and run again to the end
+    # when one import is SIGKILLed once a random number of killmails (at most half) is
+    # stored, and run again to the end
     victim = _import(sqlite_url, archive)
-    time.sleep(random.uniform(1.5, 4.0))
+    _until_count(sqlite_url, victim, random.randint(1, COUNT // 2))
     victim.send_signal(signal.SIGKILL)
     victim.wait()
+    killed_at = _count(sqlite_url)
     assert _import(sqlite_url, archive).wait(timeout=240) == 0
     assert _import(other_url, archive).wait(timeout=240) == 0
     # then killmails (with sequences and values), counters, attackers and items are equal
     interrupted, uninterrupted = _state(sqlite_url), _state(other_url)
+    assert 0 < killed_at < COUNT, "the kill did not land mid-import"
     assert len(uninterrupted[0]) == COUNT
     assert interrupted == uninterrupted
