@@ -7,6 +7,7 @@ services deployment (PostgreSQL, RabbitMQ, Redis).
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from killreport.db import migration
-from killreport.settings import Settings
+from killreport.settings import ENV_PREFIX, Settings
 from tests.harness import PostgresDatabase, RabbitVhost, RedisDatabase
 
 BACKENDS = ("embedded", "services")
@@ -23,6 +24,17 @@ BACKENDS = ("embedded", "services")
 def make_settings(**values: object) -> Settings:
     """Settings for a test: no .env file, nothing from the environment but what is given."""
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(autouse=True)
+def _no_killreport_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No KILLREPORT_* variable of the shell running pytest reaches a test.
+
+    Settings read them, so e.g. KILLREPORT_BROKER_URL made "embedded" tests use RabbitMQ.
+    Tests that spawn processes pass the variables those need explicitly.
+    """
+    for name in [name for name in os.environ if name.startswith(ENV_PREFIX)]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")
