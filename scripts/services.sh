@@ -31,13 +31,24 @@ if ((${#missing[@]})); then
   [[ " ${missing[*]} " == *" postgresql "* ]] && installed_pg=1
 fi
 
-if ! port_open 5432; then
-  version=$(ls /etc/postgresql | sort -V | tail -n 1)
-  if [ "$installed_pg" = 1 ]; then
-    # A fresh cluster asks for passwords on TCP; the tests connect with trust like this machine kind.
-    sed -i -E 's/^(host\s+all\s+all\s+\S+\s+)\S+$/\1trust/' "/etc/postgresql/$version/main/pg_hba.conf"
+pg_version() { ls /etc/postgresql | sort -V | tail -n 1; }
+pg_running() { pg_ctlcluster --skip-systemctl-redirect "$1" main status >/dev/null 2>&1; }
+
+if [ "$installed_pg" = 1 ]; then
+  # A fresh cluster asks for passwords on TCP; the tests connect with trust like this
+  # machine kind. apt's postinst may already have started it, so the edit is made
+  # whether or not it runs and a running cluster reloads it; the sed is idempotent.
+  # A PostgreSQL we did not install is left as its owner configured it.
+  version=$(pg_version)
+  sed -i -E 's/^(host\s+all\s+all\s+\S+\s+)\S+$/\1trust/' "/etc/postgresql/$version/main/pg_hba.conf"
+  if pg_running "$version"; then
+    pg_ctlcluster --skip-systemctl-redirect "$version" main reload
   fi
-  pg_ctlcluster --skip-systemctl-redirect "$version" main start
+fi
+if ! port_open 5432; then
+  version=$(pg_version)
+  # Started but not listening yet (e.g. by apt's postinst) needs no second start.
+  pg_running "$version" || pg_ctlcluster --skip-systemctl-redirect "$version" main start
 fi
 wait_port 5432 PostgreSQL
 
