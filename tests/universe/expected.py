@@ -48,10 +48,9 @@ def reachable(
     characters: Iterable[int] = (),
 ) -> Reachable:
     """The closure of GET /alliances (plus the given ids) over the specs' references."""
-    found = Reachable()
-    _add(found.alliances, EntityKind.ALLIANCE, [*universe.active_alliance_ids(), *alliances])
-    _add(found.corporations, EntityKind.CORPORATION, corporations)
-    _add(found.characters, EntityKind.CHARACTER, characters)
+    # The given ids are fetched whatever they are (scan entities queues NPCs too).
+    found = Reachable(set(alliances), set(corporations), set(characters))
+    _add(found.alliances, EntityKind.ALLIANCE, universe.active_alliance_ids())
     while True:
         before = found.size()
         for alliance_id in list(found.alliances):
@@ -92,9 +91,13 @@ def killmail_participants(bodies: Iterable[dict[str, Any]]) -> Reachable:
     named = Reachable()
     for body in bodies:
         for party in (body["victim"], *body["attackers"]):
-            _add(named.characters, EntityKind.CHARACTER, (party.get("character_id"),))
-            _add(named.corporations, EntityKind.CORPORATION, (party.get("corporation_id"),))
-            _add(named.alliances, EntityKind.ALLIANCE, (party.get("alliance_id"),))
+            for ids, key in (
+                (named.characters, "character_id"),
+                (named.corporations, "corporation_id"),
+                (named.alliances, "alliance_id"),
+            ):
+                if party.get(key):
+                    ids.add(int(party[key]))
     return named
 
 
@@ -133,7 +136,8 @@ def expected_rows(universe: Universe, wanted: Reachable) -> dict[str, dict[int, 
             "tax_rate": _fraction(c.tax_rate),
             "date_founded": _date(c.date_founded),
             "creator_id": c.creator_id,
-            "faction_id": c.faction_id,
+            # ESI's 2026-07-21 shape names only a player corporation's enlisted faction.
+            "faction_id": None if c.npc else c.faction_id,
             "home_station_id": c.home_station_id,
             "war_eligible": c.war_eligible,
             "shares": c.shares,

@@ -26,6 +26,11 @@ from killreport.universe.specs import EntityKind, EntitySpec
 
 logger = logging.getLogger(__name__)
 
+# Fetches in flight per batch. Each first reads the HTTP cache from the database, so an
+# unbounded fan-out (100 ids x every prefetched message) starves the connection pool;
+# ESI's budget caps the requests themselves far lower anyway.
+FETCH_CONCURRENCY = 8
+
 
 @dataclass(frozen=True, slots=True)
 class FetchedBatch:
@@ -47,12 +52,14 @@ class RefreshOutcome:
 
 
 async def fetch_entities(client: EsiClient, spec: EntitySpec, ids: Iterable[int]) -> FetchedBatch:
-    """Fetch each id concurrently (the ESI budget paces them); 404s are collected, not raised."""
+    """Fetch the ids a few at a time (ESI's budget paces them); 404s are collected, not raised."""
     wanted = sorted(set(ids))
+    gate = asyncio.Semaphore(FETCH_CONCURRENCY)
 
     async def one(entity_id: int) -> tuple[int, EsiResult[Any] | None]:
         try:
-            return entity_id, await spec.fetch(client, entity_id)
+            async with gate:
+                return entity_id, await spec.fetch(client, entity_id)
         except EsiNotFound:
             logger.info("%s %d not found on ESI (deleted or closed)", spec.kind, entity_id)
             return entity_id, None
