@@ -110,6 +110,17 @@ class EmbeddedBus:
             total += await self._insert(queue, batch)
         return total
 
+    async def publish_in(
+        self, session: AsyncSession, queue: str, messages: Iterable[Message], priority: int = 0
+    ) -> int:
+        """Insert through the caller's session: the messages commit atomically with its work."""
+        rows = [self._row(queue, message, priority) for message in messages]
+        if rows:
+            await session.execute(_MESSAGES.insert(), rows)
+            # Consumers wake and find nothing until the commit; their poll picks it up then.
+            self._wakeup(queue).set()
+        return len(rows)
+
     def _row(self, queue: str, message: Message, priority: int) -> dict[str, object]:
         stamp = now_ms()
         return {

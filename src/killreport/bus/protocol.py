@@ -60,6 +60,17 @@ class MessageBus(Protocol):
         """Publish messages in confirmed batches; returns how many were published."""
         ...
 
+    async def publish_in(
+        self, session: AsyncSession, queue: str, messages: Iterable[Message], priority: int = 0
+    ) -> int:
+        """Publish follow-up messages of the work in `session`'s transaction, never losing them.
+
+        Embedded: inserted through the session, so they commit (or roll back) with the
+        work. RabbitMQ: published and confirmed now, before the caller commits; a crash
+        in between delivers them without the work (at least once; handlers upsert).
+        """
+        ...
+
     def consume(self, queue: str, *, prefetch: int) -> AbstractAsyncContextManager[Subscription]:
         """Subscribe to a queue; leaving the context returns what was not settled."""
         ...

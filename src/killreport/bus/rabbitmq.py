@@ -219,6 +219,12 @@ class RabbitBus:
             total += await self._publish_confirmed(queue, chunk)
         return total
 
+    async def publish_in(
+        self, session: AsyncSession, queue: str, messages: Iterable[Message], priority: int = 0
+    ) -> int:
+        """Publish now with confirms, before the caller commits: never lost, maybe repeated."""
+        return await self.publish_many(queue, messages, priority)
+
     @staticmethod
     def _amqp_message(
         body: bytes,

@@ -172,14 +172,18 @@ class R2Z2Follower:
                 rejected.append(Rejection(exc.killmail_id, exc.reason, f"r2z2:{sequence}"))
         following = entries[-1][0] + 1
 
-        async def move_cursor(session: AsyncSession, _result: IngestResult) -> None:
+        async def move_cursor(session: AsyncSession, result: IngestResult) -> None:
             await save_cursor(session, following)
+            # Missing entities are queued in the batch's transaction: a crash after the
+            # commit can no longer lose them (the cursor has moved past their killmails).
+            if self.publisher is not None:
+                await self.publisher.publish_in(session, result.missing)
 
         result = await ingest_batch(
             self.database, self.events, killmails, rejected=rejected, in_transaction=move_cursor
         )
         if self.publisher is not None:
-            await self.publisher.publish(result.missing)
+            self.publisher.committed()
         logger.info(
             "r2z2 %d..%d: %d new, %d duplicate, %d rejected",
             position,

@@ -13,12 +13,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from killreport.db.engine import Database
 from killreport.esi.client import EsiClient
 from killreport.events.hub import EventHub
 from killreport.jobs.esi_killmails import KillmailRef, fetch_killmails, stored_ids
 from killreport.jobs.scan import MissingPublisher
-from killreport.killmails.models import Rejection
+from killreport.killmails.models import IngestResult, Rejection
 from killreport.killmails.service import ingest_batch
 from killreport.zkb.r2z2 import R2Z2Client
 
@@ -73,15 +75,27 @@ async def repair_ids(
         pending = wanted[start : start + BATCH_SIZE]
         while pending:
             fetched = await fetch_killmails(esi, pending, source=SOURCE)
+            queued = 0
+
+            async def queue_missing(session: AsyncSession, result: IngestResult) -> None:
+                nonlocal queued
+                if publisher is not None:  # in the batch's transaction: never lost
+                    queued = await publisher.publish_in(session, result.missing)
+
             result = await ingest_batch(
-                database, events, fetched.killmails, rejected=fetched.rejected
+                database,
+                events,
+                fetched.killmails,
+                rejected=fetched.rejected,
+                in_transaction=queue_missing,
             )
             summary.new += len(result.created)
             summary.duplicate += len(result.duplicates)
             summary.rejected.extend(result.rejected)
             summary.failed.extend(f"killmail {r.killmail_id}: {e}" for r, e in fetched.failed)
             if publisher is not None:
-                summary.missing_published += await publisher.publish(result.missing)
+                publisher.committed()
+                summary.missing_published += queued
             pending = fetched.pending
             if pending and fetched.retry_at is not None:
                 wait_s = max((fetched.retry_at - datetime.now(UTC)).total_seconds(), 0.0)

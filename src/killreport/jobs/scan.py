@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Column, exists, select, union
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from killreport.bus.contracts import (
@@ -132,13 +133,20 @@ class MissingPublisher:
         self._recent = {
             kind: RecentIds(ttl_s=ttl_s, max_ids=max_ids, clock=clock) for kind in INFO_ROUTES
         }
+        self._staged: dict[str, list[int]] = {}
 
     def remembered(self, kind: str) -> int:
         """How many ids of a kind this publisher remembers now."""
         return len(self._recent[kind])
 
-    async def publish_ids(self, kind: str, ids: Iterable[int]) -> int:
-        """Publish the ids of one kind not sent recently; returns how many were sent."""
+    async def publish_ids(
+        self, kind: str, ids: Iterable[int], *, session: AsyncSession | None = None
+    ) -> int:
+        """Publish the ids of one kind not sent recently; returns how many were sent.
+
+        With `session` they go out in its transaction and count as sent only once the
+        caller reports the commit (`committed()`): a rollback must not suppress them.
+        """
         route = INFO_ROUTES[kind]
         recent = self._recent[kind]
         fresh = recent.fresh(ids)
@@ -148,10 +156,28 @@ class MissingPublisher:
             EntityIdsMessage(ids=fresh[i : i + MAX_IDS_PER_MESSAGE], kind=route.kind)
             for i in range(0, len(fresh), MAX_IDS_PER_MESSAGE)
         ]
-        await self._bus.publish_many(route.queue, messages)
-        recent.add(fresh)
+        if session is None:
+            await self._bus.publish_many(route.queue, messages)
+            recent.add(fresh)
+        else:
+            await self._bus.publish_in(session, route.queue, messages)
+            self._staged.setdefault(kind, []).extend(fresh)
         logger.info("queued %d missing %s ids on %s", len(fresh), kind, route.queue)
         return len(fresh)
+
+    async def publish_in(self, session: AsyncSession, missing: MissingEntities) -> int:
+        """Publish a batch's missing entities in its own transaction (one call per transaction)."""
+        self._staged.clear()  # what an earlier, rolled-back transaction staged
+        total = 0
+        for kind, ids in missing.ids.items():
+            total += await self.publish_ids(kind, ids, session=session)
+        return total
+
+    def committed(self) -> None:
+        """The transaction of the last `publish_in` committed: remember its ids as sent."""
+        for kind, ids in self._staged.items():
+            self._recent[kind].add(ids)
+        self._staged.clear()
 
     async def publish(self, missing: MissingEntities) -> int:
         """Publish every kind of a batch's missing entities."""

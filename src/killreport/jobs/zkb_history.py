@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from killreport.db.engine import Database
 from killreport.esi.client import EsiClient
 from killreport.events.hub import EventHub
 from killreport.jobs.esi_killmails import KillmailRef, fetch_killmails, stored_ids
 from killreport.jobs.scan import MissingPublisher
-from killreport.killmails.models import ParsedKillmail, Rejection
+from killreport.killmails.models import IngestResult, ParsedKillmail, Rejection
 from killreport.killmails.parse import KillmailRejected, parse_envelope
 from killreport.killmails.service import ingest_batch
 from killreport.zkb.api import MAX_PAGE, PAGE_SIZE, ZkbApiClient
@@ -92,8 +94,19 @@ async def ingest_page(
     summary.failed.extend(f"killmail {ref.killmail_id}: {error}" for ref, error in fetched.failed)
     if fetched.retry_at is not None:
         summary.retry_at = fetched.retry_at
+    queued = 0
+
+    async def queue_missing(session: AsyncSession, result: IngestResult) -> None:
+        nonlocal queued
+        if publisher is not None:  # in the page's transaction: never lost after its commit
+            queued = await publisher.publish_in(session, result.missing)
+
     result = await ingest_batch(
-        database, events, [*killmails, *fetched.killmails], rejected=[*rejected, *fetched.rejected]
+        database,
+        events,
+        [*killmails, *fetched.killmails],
+        rejected=[*rejected, *fetched.rejected],
+        in_transaction=queue_missing,
     )
     summary.new += len(result.created)
     summary.duplicate += len(result.duplicates)
@@ -107,7 +120,8 @@ async def ingest_page(
             rejection.reason,
         )
     if publisher is not None:
-        summary.missing_published += await publisher.publish(result.missing)
+        publisher.committed()
+        summary.missing_published += queued
 
 
 async def sync_character(

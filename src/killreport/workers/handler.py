@@ -31,7 +31,8 @@ class HandlerContext:
     Handlers open their unit of work with `ctx.transaction()`: on the embedded queue
     the message is acked inside that same transaction, so the work and the ack commit
     together; on RabbitMQ the runtime acks right after the commit. Publish follow-up
-    messages after the transaction, never inside it (SQLite has one writer at a time).
+    messages inside it with `bus.publish_in(session, ...)` (or `TransactionBus`), so
+    they are never lost between the commit and the publish.
     """
 
     container: Container

@@ -1,8 +1,10 @@
 """The ONE entity handler (every info queue, every kind) and the alliance-members handler.
 
-Both are thin: fetch from ESI without a transaction, store in the handler's
-transaction (which also carries the ack on the embedded queue), then publish the ids
-discovered. ESI's budget errors become `RetryLater` at the time ESI names.
+Both are thin: fetch from ESI without a transaction, then store and publish the ids
+discovered in the handler's transaction (which also carries the ack on the embedded
+queue): the follow-ups commit with the writes, so a crash in between loses neither
+(`joined` is a diff against the stored membership; once that commits it is empty).
+ESI's budget errors become `RetryLater` at the time ESI names.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from contextlib import asynccontextmanager
 
 from killreport.bus.contracts import PRIORITY_DEFAULT, EntityIdsMessage
 from killreport.bus.errors import DeadLetter, RetryLater
+from killreport.bus.outbox import TransactionBus
 from killreport.esi.errors import EsiErrorLimited, EsiNotFound, EsiRateLimited
 from killreport.jobs.entities import publish_ids
 from killreport.universe import repository
@@ -47,8 +50,9 @@ async def handle_entity_info(message: EntityIdsMessage, ctx: HandlerContext) -> 
         batch = await fetch_entities(container.esi, spec, message.ids)
     async with ctx.transaction() as session:
         outcome = await store_fetched(session, batch, container.esi.transport.clock())
-    for kind, ids in sorted(outcome.discovered.items()):
-        await publish_ids(ctx.bus, kind, ids, priority=PRIORITY_DEFAULT)
+        outbox = TransactionBus(ctx.bus, session)
+        for kind, ids in sorted(outcome.discovered.items()):
+            await publish_ids(outbox, kind, ids, priority=PRIORITY_DEFAULT)
 
 
 async def handle_alliance_corporations(message: EntityIdsMessage, ctx: HandlerContext) -> None:
@@ -85,5 +89,8 @@ async def handle_alliance_corporations(message: EntityIdsMessage, ctx: HandlerCo
         unknown = await repository.unknown_ids(
             session, EntityKind.CORPORATION, {c for ids in members.values() for c in ids}
         )
-    # New members and unknown corporations are fetched; known ones refresh when they expire.
-    await publish_ids(ctx.bus, EntityKind.CORPORATION, unknown | joined)
+        # New members and unknown corporations are fetched; known ones refresh when they
+        # expire. Queued in this transaction: `joined` is gone once the membership commits.
+        await publish_ids(
+            TransactionBus(ctx.bus, session), EntityKind.CORPORATION, unknown | joined
+        )
