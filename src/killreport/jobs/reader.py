@@ -153,6 +153,9 @@ def run(job: ReaderJob, out: Connection) -> None:
     paths = [Path(path) for path in job.paths]
     try:
         asyncio.run(_prepare_all(paths, job.batch_size, job.source, job.database_url, out))
+    except BrokenPipeError:
+        # The importing process is gone (killed, or stopped on an error): nobody to tell.
+        logger.info("import reader stops: the importing process closed the pipe")
     except (ArchiveError, OSError, EOFError, tarfile.TarError) as exc:
         out.send(ArchiveError(f"{type(exc).__name__}: {exc}"))
     except Exception as exc:
