@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from killreport.db.engine import Database
 from killreport.scheduler.jobs import JOBS
 from killreport.scheduler.lock import DatabaseLeaderLock
-from killreport.scheduler.runner import Scheduler
+from killreport.scheduler.runner import ScheduledJob, Scheduler
 from tests.scheduler.recording import RUNS_TO_TUESDAY, START, recording_table
 
 TTL = timedelta(seconds=90)
@@ -78,3 +78,35 @@ async def test_missed_runs_run_once_and_a_follower_takes_over(database: Database
     # and ticking again at the same time runs nothing more
     assert await follower.tick(START + timedelta(days=3, hours=6)) == []
     assert await leader.tick(START + timedelta(days=3, hours=6)) == []
+
+
+async def test_a_failed_run_is_retried_on_the_next_tick_not_next_week(database: Database) -> None:
+    # given the table seen on Saturday, and queue-alliances failing on its first try (broker down)
+    calls: list[tuple[str, str]] = []
+    table = recording_table(calls)
+    failures = {"queue-alliances": 1}
+    flaky = []
+    for job in table:
+
+        async def run(owner: str, job=job) -> object:
+            if failures.get(job.name, 0) > 0:
+                failures[job.name] -= 1
+                raise ConnectionError("broker unreachable")
+            return await job.run(owner)
+
+        flaky.append(ScheduledJob(job.name, job.cron, run))
+    scheduler = Scheduler(
+        database,
+        flaky,
+        DatabaseLeaderLock(database, name="scheduler", owner="host-a", ttl=TTL),
+        "host-a",
+    )
+    assert await scheduler.tick(START) == []
+    sunday = datetime(2026, 8, 30, 0, 0, 30, tzinfo=UTC)
+    # when Sunday 00:00 comes, the job fails, and the scheduler ticks again 30 s later
+    assert "queue-alliances" not in await scheduler.tick(sunday)
+    ran = await scheduler.tick(sunday + timedelta(seconds=30))
+    # then the same occurrence runs on the retry, once, and not again after
+    assert "queue-alliances" in ran
+    assert [name for name, _ in calls].count("queue-alliances") == 1
+    assert "queue-alliances" not in await scheduler.tick(sunday + timedelta(minutes=5))

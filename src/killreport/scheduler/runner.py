@@ -3,9 +3,10 @@
 A job's last scheduled time is kept in `job_runs`. A tick claims the newest due time
 with a conditional update (`last_scheduled_for < due`), so even two leaders by
 accident (a paused process whose lease ran out) cannot run one occurrence twice; runs
-missed during downtime collapse into one run of the newest due time. A job seen for
-the first time starts from its newest due time without running, so installing the
-system does not fire the whole table at once.
+missed during downtime collapse into one run of the newest due time. A job that
+fails gives its claim back, so the next tick tries the same occurrence again instead
+of waiting a week or a month. A job seen for the first time starts from its newest due
+time without running, so installing the system does not fire the whole table at once.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ class Scheduler(Generic[C]):
         self.context = context
         self.clock = clock
 
-    async def _claim(self, job: ScheduledJob[C], now: datetime) -> datetime | None:
-        """Claim the job's newest due time if nobody ran it yet; None when nothing to run."""
+    async def _claim(self, job: ScheduledJob[C], now: datetime) -> tuple[datetime, datetime] | None:
+        """Claim the job's newest due time if nobody ran it yet: (due, previous claim)."""
         table = _job_runs()
         async with self.database.transaction() as session:
             row = await session.get(JobRun, job.name)
@@ -113,7 +114,17 @@ class Scheduler(Generic[C]):
                 .where(table.c.job_name == job.name, table.c.last_scheduled_for < due)
                 .values(last_scheduled_for=due)
             )
-            return due if getattr(result, "rowcount", 0) == 1 else None
+            return (due, row.last_scheduled_for) if getattr(result, "rowcount", 0) == 1 else None
+
+    async def _unclaim(self, job: ScheduledJob[C], due: datetime, previous: datetime) -> None:
+        """Give a failed run's claim back, unless a newer occurrence was claimed meanwhile."""
+        table = _job_runs()
+        async with self.database.transaction() as session:
+            await session.execute(
+                update(table)
+                .where(table.c.job_name == job.name, table.c.last_scheduled_for == due)
+                .values(last_scheduled_for=previous)
+            )
 
     async def _finished(self, job: ScheduledJob[C], at: datetime) -> None:
         table = _job_runs()
@@ -129,15 +140,18 @@ class Scheduler(Generic[C]):
             return []
         ran: list[str] = []
         for job in self.jobs:
-            due = await self._claim(job, now)
-            if due is None:
+            claim = await self._claim(job, now)
+            if claim is None:
                 continue
+            due, previous = claim
             logger.info("job %s starting (scheduled for %s)", job.name, due.isoformat())
             try:
                 outcome = await job.run(self.context)
             except Exception:
-                # One failing job must not stop the others; the next occurrence runs as usual.
+                # One failing job must not stop the others; the claim goes back so the
+                # next tick retries this occurrence (jobs only enqueue, so a retry is cheap).
                 logger.exception("job %s failed (scheduled for %s)", job.name, due.isoformat())
+                await self._unclaim(job, due, previous)
                 continue
             await self._finished(job, now)
             logger.info("job %s finished: %s", job.name, outcome)
