@@ -17,19 +17,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import Table, case, delete, func, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from killreport.bus.contracts import MAX_PRIORITY, QUEUES, Message, dead_letter_queue
+from killreport.bus import embedded_stats
+from killreport.bus.contracts import MAX_PRIORITY, Message, dead_letter_queue
+from killreport.bus.embedded_stats import now_ms
 from killreport.bus.errors import BusUnavailable, LeaseLost
 from killreport.bus.protocol import Delivery, QueueStats
 from killreport.db.dialect import upsert
@@ -45,11 +46,6 @@ MAX_ERROR_CHARS = 2000
 # A poll backs off from this to the configured interval while a queue stays empty.
 MIN_POLL_S = 0.01
 MAX_HEARTBEAT_S = 5.0
-
-
-def now_ms() -> int:
-    """Wall-clock milliseconds, the time base shared by every process on the database."""
-    return int(time.time() * 1000)
 
 
 @contextmanager
@@ -236,55 +232,9 @@ class EmbeddedBus:
 
     async def queue_stats(self, queues: Sequence[str] | None = None) -> list[QueueStats]:
         """Counts per queue from the table (exact, as of now)."""
-        names = list(queues if queues is not None else QUEUES)
-        wanted = [*names, *(dead_letter_queue(name) for name in names)]
-        stamp = now_ms()
-        m = _MESSAGES.c
-        visible = m.visible_at_ms <= stamp
-        counts = (
-            select(
-                m.queue,
-                func.count().label("total"),
-                func.sum(case((visible, 1), else_=0)).label("ready"),
-                func.sum(case((~visible & m.lease_owner.is_not(None), 1), else_=0)).label(
-                    "unacked"
-                ),
-            )
-            .where(m.queue.in_(wanted))
-            .group_by(m.queue)
+        return await embedded_stats.queue_stats(
+            self.database, queues, stale_after_s=self._stale_after_s()
         )
-        consumers = (
-            select(_CONSUMERS.c.queue, func.count())
-            .where(
-                _CONSUMERS.c.queue.in_(names),
-                _CONSUMERS.c.seen_at_ms >= stamp - int(self._stale_after_s() * 1000),
-            )
-            .group_by(_CONSUMERS.c.queue)
-        )
-        try:
-            async with self.database.connection() as conn:
-                rows = {row.queue: row for row in (await conn.execute(counts)).all()}
-                live = {row[0]: int(row[1]) for row in (await conn.execute(consumers)).all()}
-        except SQLAlchemyError as exc:
-            raise BusUnavailable(f"could not read queue counts: {exc}") from exc
-        stats = []
-        for name in names:
-            row = rows.get(name)
-            total = int(row.total) if row else 0
-            ready = int(row.ready or 0) if row else 0
-            unacked = int(row.unacked or 0) if row else 0
-            dead = rows.get(dead_letter_queue(name))
-            stats.append(
-                QueueStats(
-                    queue=name,
-                    ready=ready,
-                    unacked=unacked,
-                    consumers=live.get(name, 0),
-                    delayed=total - ready - unacked,
-                    dead=int(dead.total) if dead else 0,
-                )
-            )
-        return stats
 
     async def purge(self, queues: Sequence[str]) -> dict[str, int]:
         """Delete every message of the named queues (a name ending in .dead purges dead letters)."""

@@ -17,7 +17,6 @@ error names the migration (README, "Changing queue arguments").
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import time
@@ -26,10 +25,8 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import aio_pika
-import aiohttp
 from aio_pika.abc import (
     AbstractChannel,
     AbstractIncomingMessage,
@@ -40,15 +37,14 @@ from aio_pika.abc import (
 from aio_pika.exceptions import (
     CONNECTION_EXCEPTIONS,
     ChannelInvalidStateError,
-    ChannelNotFoundEntity,
     ChannelPreconditionFailed,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from yarl import URL
 
-from killreport.bus.contracts import MAX_PRIORITY, QUEUES, Message, dead_letter_queue
+from killreport.bus.contracts import MAX_PRIORITY, Message, dead_letter_queue
 from killreport.bus.errors import BusUnavailable
 from killreport.bus.protocol import Delivery, QueueStats
+from killreport.bus.rabbitmq_admin import RabbitAdmin, management_url_for
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +58,6 @@ MAX_ERROR_CHARS = 500
 ATTEMPT_HEADER = "x-killreport-attempt"
 ERROR_HEADER = "x-killreport-error"
 ENQUEUED_HEADER = "x-killreport-enqueued-ms"  # first publish, kept across retries
-MANAGEMENT_PORT = 15672
-MANAGEMENT_TIMEOUT_S = 5.0
 
 
 def retry_delay_ms(delay_s: float) -> int:
@@ -79,23 +73,9 @@ def retry_queue(name: str, delay_ms: int) -> str:
     return f"{name}.retry.{delay_ms}ms"
 
 
-def management_url_for(broker_url: str) -> str:
-    """The management API next to an AMQP URL: same host and credentials, port 15672."""
-    amqp = URL(broker_url)
-    return str(
-        URL.build(
-            scheme="https" if amqp.scheme == "amqps" else "http",
-            user=amqp.user or "guest",
-            password=amqp.password or "guest",
-            host=amqp.host or "localhost",
-            port=MANAGEMENT_PORT,
-        )
-    )
-
-
-def _vhost(broker_url: str) -> str:
-    path = URL(broker_url).path.lstrip("/")
-    return path or "/"
+def retry_queues(name: str) -> list[str]:
+    """Every retry queue `name` may have, one per ladder step."""
+    return [retry_queue(name, int(step * 1000)) for step in RETRY_LADDER_S]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +103,13 @@ class RabbitBus:
         self._publisher: AbstractRobustChannel | None = None
         self._lock = asyncio.Lock()
         self._declared: set[str] = set()
+        self._admin = RabbitAdmin(
+            url,
+            management_url=self.management_url,
+            timeout_s=publish_timeout_s,
+            ensure_queue=self.ensure_queue,
+            retry_queues=retry_queues,
+        )
 
     # -- connection and topology -------------------------------------------------
 
@@ -373,100 +360,12 @@ class RabbitBus:
     # -- operations -------------------------------------------------------------------
 
     async def queue_stats(self, queues: Sequence[str] | None = None) -> list[QueueStats]:
-        """Ready, consumers and dead from AMQP (exact); unacked and delayed from the
-        management API (as of its last sample; None when it cannot be reached)."""
-        names = list(queues if queues is not None else QUEUES)
-        counts = await self._declared_counts(names)
-        management = await self._management_queues()
-        stats = []
-        for name in names:
-            ready, consumers = counts[name]
-            dead, _ = counts[dead_letter_queue(name)]
-            unacked: int | None = None
-            delayed: int | None = None
-            if management is not None:
-                unacked = int(management.get(name, {}).get("messages_unacknowledged", 0) or 0)
-                prefix = f"{name}.retry."
-                delayed = sum(
-                    int(q.get("messages", 0) or 0)
-                    for queue_name, q in management.items()
-                    if queue_name.startswith(prefix)
-                )
-            stats.append(QueueStats(name, ready, unacked, consumers, delayed, dead))
-        return stats
-
-    async def _declared_counts(self, names: Sequence[str]) -> dict[str, tuple[int, int]]:
-        for name in names:
-            await self.ensure_queue(name)
-        counts: dict[str, tuple[int, int]] = {}
-        connection = await aio_pika.connect(self.url, timeout=self.publish_timeout_s)
-        async with connection:
-            channel = await connection.channel()
-            for name in names:
-                for queue in (name, dead_letter_queue(name)):
-                    declared = await channel.declare_queue(queue, passive=True)
-                    result = declared.declaration_result
-                    counts[queue] = (
-                        int(result.message_count or 0),
-                        int(result.consumer_count or 0),
-                    )
-        return counts
-
-    async def _management_queues(self) -> dict[str, dict[str, Any]] | None:
-        base = URL(self.management_url)
-        vhost = quote(_vhost(self.url), safe="")
-        url = base.with_user(None).with_path(f"/api/queues/{vhost}", encoded=True)
-        credentials = f"{base.user or 'guest'}:{base.password or 'guest'}".encode()
-        headers = {"Authorization": "Basic " + base64.b64encode(credentials).decode()}
-        timeout = aiohttp.ClientTimeout(total=MANAGEMENT_TIMEOUT_S)
-        try:
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.get(
-                    url,
-                    headers=headers,
-                    params={"columns": "name,messages,messages_unacknowledged"},
-                ) as response,
-            ):
-                response.raise_for_status()
-                rows = await response.json()
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            logger.warning("RabbitMQ management API at %s unavailable: %r", base.host, exc)
-            return None
-        return {str(row["name"]): row for row in rows}
+        """Ready, consumers and dead from AMQP; unacked and delayed from the management API."""
+        return await self._admin.queue_stats(queues)
 
     async def purge(self, queues: Sequence[str]) -> dict[str, int]:
         """Purge the named queues; a main queue's retry queues are purged with it."""
-        purged: dict[str, int] = {}
-        for name in queues:
-            await self.ensure_queue(name.removesuffix(".dead"))
-        connection = await aio_pika.connect(self.url, timeout=self.publish_timeout_s)
-        async with connection:
-            channel = await connection.channel()
-            for name in queues:
-                queue = await channel.declare_queue(name, passive=True)
-                count = int(queue.declaration_result.message_count or 0)
-                await queue.purge()
-                if not name.endswith(".dead"):
-                    for step in RETRY_LADDER_S:
-                        channel, extra = await self._purge_if_exists(
-                            connection, channel, retry_queue(name, int(step * 1000))
-                        )
-                        count += extra
-                purged[name] = count
-        return purged
-
-    @staticmethod
-    async def _purge_if_exists(
-        connection: aio_pika.abc.AbstractConnection, channel: AbstractChannel, name: str
-    ) -> tuple[AbstractChannel, int]:
-        try:
-            queue: AbstractQueue = await channel.declare_queue(name, passive=True)
-        except ChannelNotFoundEntity:
-            return await connection.channel(), 0
-        count = int(queue.declaration_result.message_count or 0)
-        await queue.purge()
-        return channel, count
+        return await self._admin.purge(queues)
 
     async def ping(self) -> None:
         """Connected now (not reconnecting), or BusUnavailable."""
