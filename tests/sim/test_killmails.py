@@ -122,13 +122,18 @@ async def test_recent_killmails_need_scope_and_role(
 ) -> None:
     universe = sim.universe
     store = sim.state.store
-    director = max(universe.directors, key=lambda c: len(store.by_character.get(c, ())))
-    corporation_id = universe.characters[director].corporation_id
-    member = next(
-        c.character_id
+    # given the busiest director of a corporation that has a member without the role
+    members = {
+        c.corporation_id: c.character_id
         for c in universe.characters.values()
-        if c.corporation_id == corporation_id and c.character_id not in universe.directors
+        if c.character_id not in universe.directors
+    }
+    director = max(
+        (d for d in universe.directors if universe.characters[d].corporation_id in members),
+        key=lambda c: len(store.by_character.get(c, ())),
     )
+    corporation_id = universe.characters[director].corporation_id
+    member = members[corporation_id]
     esi = sim.endpoints["esi"]
     scope = "esi-killmails.read_killmails.v1"
     corp_scope = "esi-killmails.read_corporation_killmails.v1"

@@ -14,13 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from killreport.sim.corpus import RealKillmail, real_killmails
-from killreport.sim.killmails import (
-    KillmailRecord,
-    KillmailStore,
-    Party,
-    killmail_hash,
-    player_slots,
-)
+from killreport.sim.killmails import KillmailStore, generate_killmails
 from killreport.sim.names import NameBook, ticker
 from killreport.sim.universe import (
     NPC_CHARACTER_IDS,
@@ -35,13 +29,14 @@ from killreport.universe.static import load_static
 
 @dataclass(frozen=True, slots=True)
 class UniverseSize:
-    """Target entity counts (the real killmails' entities count towards them)."""
+    """Generated entity counts; with `real`, the real killmails' entities come on top."""
 
     alliances: int
     corporations: int
     characters: int
     killmails: int
-    # Include the 108 real killmails and every entity they name (counts as part of the size).
+    # Also include the 108 real killmails and every entity they name (348 alliances,
+    # 1,300 player corporations, 3,333 characters, besides the counts above).
     real: bool = True
 
 
@@ -63,8 +58,15 @@ FIRST_CHARACTER_ID = 2_130_000_000
 FIRST_KILLMAIL_ID = 140_000_000
 # Generated killmails spread over this many days before the epoch.
 KILLMAIL_SPAN_DAYS = 120
-# Templates with more attackers than this are not reused (they would dominate the indexes).
-MAX_TEMPLATE_ATTACKERS = 100
+# Share of generated player corporations in an alliance (in EVE roughly 60-80% of the
+# corporations with members are).
+ALLIED_SHARE = 0.7
+# Share of generated characters in NPC corporations (starter and militia corporations).
+NPC_MEMBER_SHARE = 0.1
+# Alliance and corporation sizes follow a Pareto law: a few giants, a long tail of small
+# ones. The cap keeps one giant from swallowing a small universe.
+SIZE_SHAPE = 1.2
+MAX_SIZE_WEIGHT = 300.0
 _RACES = ((1, (1, 2, 11)), (2, (3, 4, 12)), (4, (5, 6, 13)), (8, (7, 8, 14)))
 _STATIONS = (60003760, 60008494, 60004588, 60011866, 60005686, 60003316)
 
@@ -200,42 +202,45 @@ class _Builder:
                     corporation.faction_id = faction.faction_id
 
     def grow(self, size: UniverseSize) -> None:
-        """Add generated alliances, corporations and characters up to the target counts."""
-        universe, rng = self.universe, self.rng
-        new_alliances = [
-            FIRST_ALLIANCE_ID + i for i in range(max(0, size.alliances - len(universe.alliances)))
-        ]
-        corp_count = max(0, size.corporations - len(universe.corporations))
-        new_corps = [FIRST_CORPORATION_ID + i for i in range(corp_count)]
-        for index, corporation_id in enumerate(new_corps):
-            # Every new alliance gets its executor first; later corps join at random.
-            if index < len(new_alliances):
-                alliance_id: int | None = new_alliances[index]
-            elif new_alliances and rng.random() < 0.6:
-                alliance_id = rng.choice(new_alliances)
+        """Add the generated alliances, corporations and characters (counts as in `size`).
+
+        Each alliance is founded by one corporation (its executor) and each corporation by
+        one character (its CEO); then ALLIED_SHARE of all corporations are in an alliance,
+        and the other characters join corporations, big ones more often.
+        """
+        rng = self.rng
+        r = rng.random
+        corp_count = min(size.corporations, size.characters)
+        alliance_count = min(size.alliances, corp_count)
+        alliance_ids = list(range(FIRST_ALLIANCE_ID, FIRST_ALLIANCE_ID + alliance_count))
+        alliance_weights = _cumulative_weights(rng, alliance_count)
+        joiners = max(0, round(corp_count * ALLIED_SHARE) - alliance_count)
+        join_p = joiners / max(1, corp_count - alliance_count)
+        corporations = []
+        for index in range(corp_count):
+            alliance_id: int | None = None
+            if index < alliance_count:
+                alliance_id = alliance_ids[index]
+            elif alliance_ids and r() < join_p:
+                alliance_id = rng.choices(alliance_ids, cum_weights=alliance_weights)[0]
+            corporations.append(self.corporation(FIRST_CORPORATION_ID + index, alliance_id))
+        for index, alliance_id in enumerate(alliance_ids):
+            self.alliance(alliance_id, creator_corporation_id=FIRST_CORPORATION_ID + index)
+        character_id = FIRST_CHARACTER_ID
+        for corporation in corporations:
+            ceo = self.character(character_id, corporation.corporation_id)
+            corporation.ceo_id = corporation.creator_id = ceo.character_id
+            character_id += 1
+        npc_corps = [c.corporation_id for c in self.universe.corporations.values() if c.npc]
+        corp_ids = [c.corporation_id for c in corporations]
+        corp_weights = _cumulative_weights(rng, corp_count)
+        for _ in range(size.characters - corp_count):
+            if npc_corps and (not corp_ids or r() < NPC_MEMBER_SHARE):
+                corporation_id = npc_corps[int(r() * len(npc_corps))]
             else:
-                alliance_id = None
-            self.corporation(corporation_id, alliance_id)
-        for index, alliance_id in enumerate(new_alliances):
-            self.alliance(
-                alliance_id,
-                creator_corporation_id=new_corps[index] if index < len(new_corps) else 0,
-            )
-        player_corps = [c for c in universe.corporations.values() if not c.npc]
-        npc_corps = [c.corporation_id for c in universe.corporations.values() if c.npc]
-        char_count = max(0, size.characters - len(universe.characters))
-        for index in range(char_count):
-            if index < len(player_corps):
-                corporation_id = player_corps[index].corporation_id
-            elif npc_corps and rng.random() < 0.1:
-                corporation_id = npc_corps[int(rng.random() * len(npc_corps))]
-            else:
-                corporation_id = (
-                    player_corps[int(rng.random() * len(player_corps))].corporation_id
-                    if player_corps
-                    else npc_corps[0]
-                )
-            self.character(FIRST_CHARACTER_ID + index, corporation_id)
+                corporation_id = rng.choices(corp_ids, cum_weights=corp_weights)[0]
+            self.character(character_id, corporation_id)
+            character_id += 1
 
     def finish(self) -> None:
         """Member counts, CEOs, directors, creators and executors consistent with members."""
@@ -258,22 +263,25 @@ class _Builder:
                     ).character_id
                 ]
                 corporation.member_count = 1
-            corporation.ceo_id = corporation.creator_id = ids[0]
-            universe.directors.add(ids[0])
+            if corporation.ceo_id not in ids:
+                corporation.ceo_id = corporation.creator_id = ids[0]
+            universe.directors.add(corporation.ceo_id)
             if len(ids) > 3 and rng.random() < 0.5:
-                universe.directors.add(ids[1])
+                universe.directors.add(next(i for i in ids if i != corporation.ceo_id))
+        universe.changed()
         for alliance in universe.alliances.values():
             corps = universe.alliance_members(alliance.alliance_id)
-            if (
-                alliance.creator_corporation_id == 0
-                or alliance.creator_corporation_id not in universe.corporations
-            ):
+            if alliance.creator_corporation_id not in universe.corporations:
                 alliance.creator_corporation_id = (
                     corps[0]
                     if corps
                     else min(c.corporation_id for c in universe.corporations.values() if not c.npc)
                 )
-            alliance.executor_corporation_id = corps[0] if corps else None
+            # The founding corporation stays executor while it is a member.
+            if alliance.creator_corporation_id in corps:
+                alliance.executor_corporation_id = alliance.creator_corporation_id
+            else:
+                alliance.executor_corporation_id = corps[0] if corps else None
             alliance.creator_id = universe.corporations[alliance.creator_corporation_id].ceo_id
         universe.changed()
 
@@ -285,7 +293,8 @@ class _Builder:
 
     # -- killmails --------------------------------------------------------------------
     def killmails(self, count: int, *, real: bool) -> None:
-        """Store the real killmails verbatim (when `real`) and `count` generated ones."""
+        """Store the real killmails verbatim (when `real`) and at least `count` generated
+        ones: enough that every player character is in at least one killmail."""
         for mail in real_killmails() if real else ():
             self.store.add_body(mail.esi, mail.killmail_hash, mail.zkb)
         generate_killmails(
@@ -297,68 +306,43 @@ class _Builder:
             first_id=FIRST_KILLMAIL_ID,
             start_s=self.epoch - KILLMAIL_SPAN_DAYS * 86_400,
             end_s=self.epoch - 600,
+            cover=self.unseen_characters(),
         )
 
+    def unseen_characters(self) -> list[int]:
+        """Player characters in no killmail yet, in fleets: by alliance, then corporation.
 
-def usable_templates(store: KillmailStore) -> list[int]:
-    """Indexes of real killmails whose shape generated killmails copy."""
-    return [
-        i
-        for i, mail in enumerate(store.templates)
-        if len(mail.esi["attackers"]) <= MAX_TEMPLATE_ATTACKERS
-    ]
+        Generated killmails take their attackers from the front of this list and their
+        victims from the back, so a killmail's attackers are mostly corp- or alliance-mates
+        and its victim someone else, as on a real killboard.
+        """
+        universe, seen = self.universe, self.store.by_character
+        groups: dict[int, dict[int, list[int]]] = {}  # alliance or corp -> corp -> members
+        for character in universe.characters.values():
+            if character.npc or character.character_id in seen:
+                continue
+            corporation_id = character.corporation_id
+            group = universe.alliance_of(corporation_id) or corporation_id
+            groups.setdefault(group, {}).setdefault(corporation_id, []).append(
+                character.character_id
+            )
+        keys = sorted(groups)
+        self.rng.shuffle(keys)
+        return [
+            character_id
+            for key in keys
+            for corporation_id in sorted(groups[key])
+            for character_id in groups[key][corporation_id]
+        ]
 
 
-def _party(universe: Universe, character_id: int) -> Party:
-    character = universe.characters[character_id]
-    return character_id, character.corporation_id, universe.alliance_of(character.corporation_id)
-
-
-def generate_killmails(
-    universe: Universe,
-    store: KillmailStore,
-    rng: random.Random,
-    seed: int,
-    count: int,
-    *,
-    first_id: int,
-    start_s: float,
-    end_s: float,
-) -> list[KillmailRecord]:
-    """Add `count` generated killmails with ids from `first_id`, times spread start..end."""
-    templates = usable_templates(store)
-    slots = {t: player_slots(store.templates[t].esi) for t in templates}
-    r = rng.random
-    players = [c.character_id for c in universe.characters.values() if not c.npc]
-    systems = list(universe.static.systems)
-    player_corps = [c.corporation_id for c in universe.corporations.values() if not c.npc]
-    made: list[KillmailRecord] = []
-    killmail_id = first_id
-    step_s = (end_s - start_s) / max(count, 1)
-    for index in range(count):
-        template = rng.choice(templates)
-        esi = store.templates[template].esi
-        if "character_id" in esi["victim"]:
-            victim = _party(universe, players[int(r() * len(players))])
-        else:
-            corporation_id = rng.choice(player_corps)
-            victim = (None, corporation_id, universe.alliance_of(corporation_id))
-        attackers = tuple(
-            _party(universe, players[int(r() * len(players))]) for _ in range(slots[template])
-        )
-        record = KillmailRecord(
-            killmail_id=killmail_id,
-            killmail_hash=killmail_hash(seed, killmail_id),
-            time_s=float(int(start_s + index * step_s + rng.uniform(0, step_s))),
-            solar_system_id=systems[int(r() * len(systems))],
-            victim=victim,
-            attackers=attackers,
-            template=template,
-        )
-        store.add(record)
-        made.append(record)
-        killmail_id += rng.randint(1, 40)
-    return made
+def _cumulative_weights(rng: random.Random, count: int) -> list[float]:
+    """Running totals of `count` Pareto-distributed size weights (for `Random.choices`)."""
+    total, running = 0.0, []
+    for _ in range(count):
+        total += min(rng.paretovariate(SIZE_SHAPE), MAX_SIZE_WEIGHT)
+        running.append(total)
+    return running
 
 
 def build_universe(seed: int, universe: str | Path, epoch: float) -> tuple[Universe, KillmailStore]:

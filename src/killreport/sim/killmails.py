@@ -12,11 +12,18 @@ from __future__ import annotations
 import bisect
 import copy
 import hashlib
+import random
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from killreport.sim.corpus import RealKillmail
+from killreport.sim.universe import Universe
+
+# Templates with more attackers than this are not reused (they would dominate the indexes).
+MAX_TEMPLATE_ATTACKERS = 100
 
 # (character_id or None, corporation_id, alliance_id or None)
 Party = tuple[int | None, int, int | None]
@@ -170,6 +177,91 @@ class KillmailStore:
             "alliance": self.by_alliance,
         }[kind]
         return index.get(entity_id, [])
+
+
+def usable_templates(store: KillmailStore) -> list[int]:
+    """Indexes of real killmails whose shape generated killmails copy."""
+    return [
+        i
+        for i, mail in enumerate(store.templates)
+        if len(mail.esi["attackers"]) <= MAX_TEMPLATE_ATTACKERS
+    ]
+
+
+def _party(universe: Universe, character_id: int) -> Party:
+    character = universe.characters[character_id]
+    return character_id, character.corporation_id, universe.alliance_of(character.corporation_id)
+
+
+def _someone(rng: random.Random, players: list[int], taken: set[int]) -> int:
+    """A random player not already in the killmail (ESI never names anyone twice)."""
+    character_id = players[int(rng.random() * len(players))]
+    while character_id in taken and len(taken) < len(players):
+        character_id = players[int(rng.random() * len(players))]
+    taken.add(character_id)
+    return character_id
+
+
+def generate_killmails(
+    universe: Universe,
+    store: KillmailStore,
+    rng: random.Random,
+    seed: int,
+    count: int,
+    *,
+    first_id: int,
+    start_s: float,
+    end_s: float,
+    cover: Sequence[int] = (),
+) -> list[KillmailRecord]:
+    """Add `count` generated killmails with ids from `first_id`, times spread start..end;
+    more if needed so that every character in `cover` is in one (attackers taken from the
+    front of `cover`, victims from the back; the other places go to random players)."""
+    templates = usable_templates(store)
+    slots = {t: player_slots(store.templates[t].esi) for t in templates}
+    victims = {t: "character_id" in store.templates[t].esi["victim"] for t in templates}
+    r = rng.random
+    chosen: list[int] = []
+    room = 0
+    while len(chosen) < count or room < len(cover):
+        template = templates[int(r() * len(templates))]
+        chosen.append(template)
+        room += slots[template] + victims[template]
+    players = [c.character_id for c in universe.characters.values() if not c.npc]
+    systems = list(universe.static.systems)
+    player_corps = [c.corporation_id for c in universe.corporations.values() if not c.npc]
+    queue = deque(cover)
+    made: list[KillmailRecord] = []
+    killmail_id = first_id
+    step_s = (end_s - start_s) / max(len(chosen), 1)
+    for index, template in enumerate(chosen):
+        taken: set[int] = set()
+        victim: Party
+        if victims[template]:
+            victim_id = queue.pop() if queue else _someone(rng, players, taken)
+            taken.add(victim_id)
+            victim = _party(universe, victim_id)
+        else:
+            corporation_id = player_corps[int(r() * len(player_corps))]
+            victim = (None, corporation_id, universe.alliance_of(corporation_id))
+        attackers = []
+        for _ in range(slots[template]):
+            attacker_id = queue.popleft() if queue else _someone(rng, players, taken)
+            taken.add(attacker_id)
+            attackers.append(_party(universe, attacker_id))
+        record = KillmailRecord(
+            killmail_id=killmail_id,
+            killmail_hash=killmail_hash(seed, killmail_id),
+            time_s=float(int(start_s + index * step_s + r() * step_s)),
+            solar_system_id=systems[int(r() * len(systems))],
+            victim=victim,
+            attackers=tuple(attackers),
+            template=template,
+        )
+        store.add(record)
+        made.append(record)
+        killmail_id += 1 + int(r() * 40)
+    return made
 
 
 def _insert(ids: list[int], killmail_id: int) -> None:

@@ -13,8 +13,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from killreport.sim.generator import generate_killmails
-from killreport.sim.killmails import KillmailRecord
+from killreport.sim.killmails import KillmailRecord, generate_killmails
 from killreport.sim.state import SimState
 from killreport.sim.zkb_block import zkb_block
 
