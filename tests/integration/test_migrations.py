@@ -10,6 +10,7 @@ import killreport.db.tables  # noqa: F401
 from killreport.db import migration
 from killreport.db.base import Base
 from killreport.db.engine import sync_url
+from tests.harness import PostgresDatabase
 
 
 def _drift(url: str) -> list[object]:
@@ -41,12 +42,19 @@ def test_sqlite_upgrade_from_empty_matches_the_models(tmp_path) -> None:
     assert _drift(url) == []
 
 
-def test_postgres_upgrade_from_empty_matches_the_models(postgres_url: str) -> None:
-    # given the run's PostgreSQL database, created empty and upgraded by the fixture
-    # then it is at head, holds every table, and autogenerate finds nothing to change
-    assert migration.current_revision(postgres_url) == migration.head_revision()
-    assert set(Base.metadata.tables) <= _tables(postgres_url)
-    assert _drift(postgres_url) == []
+def test_postgres_upgrade_from_empty_matches_the_models() -> None:
+    # given an empty PostgreSQL database of this test's own (other tests may add tables
+    # of their own to the run's shared database)
+    database = PostgresDatabase.create()
+    try:
+        # when it is upgraded to head
+        migration.upgrade(database.url)
+        # then it is at head, holds every table, and autogenerate finds nothing to change
+        assert migration.current_revision(database.url) == migration.head_revision()
+        assert set(Base.metadata.tables) <= _tables(database.url)
+        assert _drift(database.url) == []
+    finally:
+        database.drop()
 
 
 def test_upgrade_twice_is_a_no_op(sqlite_url: str) -> None:

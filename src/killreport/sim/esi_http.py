@@ -139,7 +139,7 @@ class EsiPipeline:
         """aiohttp handler for every `/esi/...` request."""
         state = self.state
         stats = state.stats
-        stats.started()
+        arrived_s = stats.started()
         path = normalise_path(request.match_info.get("tail", ""))
         route, params = self.match(request.method, path)
         route_key = f"esi {route.operation.key}" if route else "esi unknown"
@@ -149,7 +149,7 @@ class EsiPipeline:
             status = response.status
             return response
         finally:
-            stats.finished("esi", route_key, status)
+            stats.finished("esi", route_key, status, arrived_s)
 
     async def _respond(
         self, request: web.Request, route: EsiRoute | None, params: tuple[str, ...]

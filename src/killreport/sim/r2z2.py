@@ -141,14 +141,14 @@ def routes(state: SimState) -> list[web.RouteDef]:
     """R2Z2 routes under `/r2z2`."""
 
     async def ephemeral(request: web.Request) -> web.Response:
-        state.stats.started()
+        arrived_s = state.stats.started()
         status = 500
         try:
             response = _ephemeral(request)
             status = response.status
             return response
         finally:
-            state.stats.finished("r2z2", "r2z2 GET /ephemeral/{file}", status)
+            state.stats.finished("r2z2", "r2z2 GET /ephemeral/{file}", status, arrived_s)
 
     def _ephemeral(request: web.Request) -> web.Response:
         if (refused := _gate(state, request)) is not None:
@@ -165,14 +165,14 @@ def routes(state: SimState) -> list[web.RouteDef]:
         return _json(200, item, {"Cache-Control": "public, max-age=86400"})
 
     async def history(request: web.Request) -> web.Response:
-        state.stats.started()
+        arrived_s = state.stats.started()
         status = 500
         try:
             response = _history(request)
             status = response.status
             return response
         finally:
-            state.stats.finished("r2z2", "r2z2 GET /history/{file}", status)
+            state.stats.finished("r2z2", "r2z2 GET /history/{file}", status, arrived_s)
 
     def _history(request: web.Request) -> web.Response:
         if (refused := _gate(state, request)) is not None:

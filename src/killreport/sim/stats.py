@@ -30,20 +30,25 @@ class Stats:
         self.peak_concurrency = 0
         self.errors_limited = 0
 
-    def started(self) -> None:
-        """A request entered the server."""
+    def started(self) -> int:
+        """A request entered the server; returns the wall-clock second it arrived in."""
         self.in_flight += 1
         if self.in_flight > self.peak_concurrency:
             self.peak_concurrency = self.in_flight
+        return int(self._clock())
 
-    def finished(self, service: str, route: str, status: int) -> None:
-        """A request left the server with this status."""
+    def finished(self, service: str, route: str, status: int, arrived_s: int | None = None) -> None:
+        """A request left the server with this status; it counts in the second it arrived.
+
+        Counting arrivals (as a server's rate limiter does) keeps a slow answer from
+        moving its request into a later second and making that second look busier.
+        """
         self.in_flight -= 1
         self.requests_total += 1
         self.requests_by_status[status] = self.requests_by_status.get(status, 0) + 1
         self.requests_by_route[route] = self.requests_by_route.get(route, 0) + 1
         self.requests_by_service[service] = self.requests_by_service.get(service, 0) + 1
-        second = int(self._clock())
+        second = int(self._clock()) if arrived_s is None else arrived_s
         per_second = self.per_second
         per_second[second] = per_second.get(second, 0) + 1
         by_service = self.per_second_by_service.setdefault(service, {})

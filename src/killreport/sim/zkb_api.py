@@ -164,14 +164,14 @@ def routes(state: SimState) -> list[web.RouteDef]:
     """zKillboard API routes under `/zkb/api`."""
 
     async def api(request: web.Request) -> web.Response:
-        state.stats.started()
+        arrived_s = state.stats.started()
         status = 500
         try:
             response = _api(request)
             status = response.status
             return response
         finally:
-            state.stats.finished("zkb_api", "zkb_api GET /api/...", status)
+            state.stats.finished("zkb_api", "zkb_api GET /api/...", status, arrived_s)
 
     def _api(request: web.Request) -> web.Response:
         wait_s = state.zkb_rate.admit(request.remote or "unknown")
