@@ -55,6 +55,7 @@ RETRY_LADDER_S: tuple[float, ...] = (
 )  # fmt: skip
 PUBLISH_CHUNK = 500
 MAX_ERROR_CHARS = 500
+ACK_TIMEOUT_S = 5.0
 ATTEMPT_HEADER = "x-killreport-attempt"
 ERROR_HEADER = "x-killreport-error"
 ENQUEUED_HEADER = "x-killreport-enqueued-ms"  # first publish, kept across retries
@@ -318,8 +319,11 @@ class RabbitBus:
     async def ack(self, delivery: Delivery) -> None:
         """Ack on the channel it came from; after a reconnect the broker redelivers it."""
         try:
-            await self._incoming(delivery).ack()
-        except (*CONNECTION_EXCEPTIONS, ChannelInvalidStateError) as exc:
+            # An ack written to a connection that died mid-restart can wait forever for
+            # the socket to drain; the broker redelivers an unacked message anyway.
+            async with asyncio.timeout(ACK_TIMEOUT_S):
+                await self._incoming(delivery).ack()
+        except (*CONNECTION_EXCEPTIONS, ChannelInvalidStateError, TimeoutError) as exc:
             logger.warning(
                 "ack of message %s on %s lost (%r); the broker will deliver it again",
                 delivery.message_id,
