@@ -101,6 +101,9 @@ def _tar_documents(path: Path, raw: CountingReader) -> Iterator[Document]:
             if handle is None:
                 continue
             yield Document(origin=f"{path.name}:{member.name}", raw=handle.read())
+            # Streaming mode still appends every member's header to `members`: 200,000
+            # killmails would keep ~90 MB of them. Iteration reads the next header anyway.
+            archive.members = []  # type: ignore[attr-defined]  # (not in typeshed)
 
 
 def _jsonl_documents(path: Path, stream: IO[bytes]) -> Iterator[Document]:
