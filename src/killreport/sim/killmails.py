@@ -78,18 +78,24 @@ class KillmailStore:
 
     def add(self, record: KillmailRecord) -> None:
         """Store a killmail and index every party (replacing one with the same id)."""
-        if record.killmail_id in self.records:
-            self.remove(record.killmail_id)
-        self.records[record.killmail_id] = record
-        _insert(self.ordered_ids, record.killmail_id)
-        for position, party in enumerate((record.victim, *record.attackers)):
-            for index, entity_id in zip(
-                (self.by_character, self.by_corporation, self.by_alliance), party, strict=True
-            ):
-                if entity_id is not None:
-                    _insert(index.setdefault(entity_id, []), record.killmail_id)
-                    if position == 0:
-                        self.losses.add((entity_id, record.killmail_id))
+        killmail_id = record.killmail_id
+        if killmail_id in self.records:
+            self.remove(killmail_id)
+        self.records[killmail_id] = record
+        _insert(self.ordered_ids, killmail_id)
+        indexes = (self.by_character, self.by_corporation, self.by_alliance)
+        for index, entity_id in zip(indexes, record.victim, strict=True):
+            if entity_id is not None:
+                _insert(index.setdefault(entity_id, []), killmail_id)
+                self.losses.add((entity_id, killmail_id))
+        # Unrolled: this indexes a million attackers when `large` starts.
+        characters, corporations, alliances = indexes
+        for character_id, corporation_id, alliance_id in record.attackers:
+            if character_id is not None:
+                _insert(characters.setdefault(character_id, []), killmail_id)
+            _insert(corporations.setdefault(corporation_id, []), killmail_id)
+            if alliance_id is not None:
+                _insert(alliances.setdefault(alliance_id, []), killmail_id)
 
     def remove(self, killmail_id: int) -> None:
         """Forget a killmail and its index entries."""
@@ -188,11 +194,6 @@ def usable_templates(store: KillmailStore) -> list[int]:
     ]
 
 
-def _party(universe: Universe, character_id: int) -> Party:
-    character = universe.characters[character_id]
-    return character_id, character.corporation_id, universe.alliance_of(character.corporation_id)
-
-
 def _someone(rng: random.Random, players: list[int], taken: set[int]) -> int:
     """A random player not already in the killmail (ESI never names anyone twice)."""
     character_id = players[int(rng.random() * len(players))]
@@ -230,6 +231,13 @@ def generate_killmails(
     players = [c.character_id for c in universe.characters.values() if not c.npc]
     systems = list(universe.static.systems)
     player_corps = [c.corporation_id for c in universe.corporations.values() if not c.npc]
+    characters = universe.characters
+    alliance_of = {c.corporation_id: c.alliance_id for c in universe.corporations.values()}
+
+    def party(character_id: int) -> Party:
+        corporation_id = characters[character_id].corporation_id
+        return character_id, corporation_id, alliance_of.get(corporation_id)
+
     queue = deque(cover)
     made: list[KillmailRecord] = []
     killmail_id = first_id
@@ -240,15 +248,15 @@ def generate_killmails(
         if victims[template]:
             victim_id = queue.pop() if queue else _someone(rng, players, taken)
             taken.add(victim_id)
-            victim = _party(universe, victim_id)
+            victim = party(victim_id)
         else:
             corporation_id = player_corps[int(r() * len(player_corps))]
-            victim = (None, corporation_id, universe.alliance_of(corporation_id))
+            victim = (None, corporation_id, alliance_of.get(corporation_id))
         attackers = []
         for _ in range(slots[template]):
             attacker_id = queue.popleft() if queue else _someone(rng, players, taken)
             taken.add(attacker_id)
-            attackers.append(_party(universe, attacker_id))
+            attackers.append(party(attacker_id))
         record = KillmailRecord(
             killmail_id=killmail_id,
             killmail_hash=killmail_hash(seed, killmail_id),
@@ -267,6 +275,8 @@ def generate_killmails(
 def _insert(ids: list[int], killmail_id: int) -> None:
     if not ids or ids[-1] < killmail_id:
         ids.append(killmail_id)
+        return
+    if ids[-1] == killmail_id:  # corp- and alliance-mates in one killmail
         return
     position = bisect.bisect_left(ids, killmail_id)
     if position == len(ids) or ids[position] != killmail_id:
