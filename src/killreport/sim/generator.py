@@ -1,5 +1,8 @@
-"""Deterministic universe generator: the real killmails' entities grown to a chosen size.
+"""Deterministic universe generator: the real killmails' entities plus generated ones.
 
+Generated alliances are founded by a member corporation (their executor), corporations by
+a member character (their CEO); most corporations are in an alliance; every player
+character is in at least one killmail, so a killboard can discover all of them.
 Same seed, same size -> the same entities and killmails (times are anchored on the
 epoch given, so they are reproducible too when the epoch is fixed).
 """
