@@ -4,9 +4,9 @@ changed, the changes are stored and the unchanged rest costs 304s or nothing.
 
 `small` (the real killmails' entities plus 20 generated alliances, 200 corporations and
 2,000 characters) keeps this contract test within the suite's time budget: `medium`
-(648 alliances, 2,940 corporations and 2,940 characters reachable) took 80 s on SQLite and
-150 s on PostgreSQL + RabbitMQ here. Medium's full check, including every killmail
-participant, is `bench/sync_medium.py`.
+(648 alliances, 2,940 corporations and 2,940 characters reachable) took 80 s on SQLite
+and 150 s on PostgreSQL + RabbitMQ on the shared 2-core machine. Medium's full check,
+including every killmail participant, is `bench/sync_medium.py`.
 
 ESI cannot list characters, nor corporations outside alliances, so "every entity" is
 `tests.universe.expected.reachable`: every open alliance (`GET /alliances`); every
