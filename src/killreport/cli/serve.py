@@ -55,7 +55,7 @@ def up(
     sim_universe: str = "small",
     sim_rate: float = SIM_PUBLISH_PER_S,
 ) -> None:
-    """Run the whole system in one process: upgrade the database, then serve the API.
+    """Run the whole system in one process: migrate, then API, workers, feed and scheduler.
 
     Parameters
     ----------
