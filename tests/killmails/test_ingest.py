@@ -109,3 +109,5 @@ async def test_killmail_created_is_published_after_commit(settings: Settings) ->
     # and the entities the database lacks are reported for the info queues
     assert 985810621 in result.missing.ids["character"]
     assert 644 in result.missing.ids["type"]
+    # named as universe.specs names the kind, so the info queue knows what it gets
+    assert result.missing.ids["solar_system"] == frozenset({30002691})

@@ -15,17 +15,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import Column, exists, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from killreport.bus.contracts import (
-    ESI_ALLIANCE_INFO_QUEUE,
-    ESI_CHARACTER_INFO_QUEUE,
-    ESI_CORPORATION_INFO_QUEUE,
-    ESI_TYPE_INFO_QUEUE,
     MAX_IDS_PER_MESSAGE,
+    QUEUES,
     EntityIdsMessage,
     EntityKind,
 )
@@ -34,6 +32,8 @@ from killreport.db.engine import Database
 from killreport.db.tables import Attacker, Item, Killmail
 from killreport.killmails.models import MissingEntities
 from killreport.killmails.repository import ENTITY_KINDS
+from killreport.universe.specs import ENTITY_SPECS
+from killreport.universe.specs import EntityKind as UniverseKind
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +46,16 @@ class InfoRoute:
     kind: EntityKind | None = None
 
 
-# Entity kind (killmails.repository.ENTITY_KINDS) -> info queue. Solar systems ride on the
-# type queue with their kind (bus.contracts: no queue of their own in DESIGN §5).
+# Entity kind -> info queue, from universe.specs; the message names its kind only where
+# the queue's own kind differs (solar systems ride on the type queue, DESIGN §5).
 INFO_ROUTES: dict[str, InfoRoute] = {
-    "character": InfoRoute(ESI_CHARACTER_INFO_QUEUE),
-    "corporation": InfoRoute(ESI_CORPORATION_INFO_QUEUE),
-    "alliance": InfoRoute(ESI_ALLIANCE_INFO_QUEUE),
-    "type": InfoRoute(ESI_TYPE_INFO_QUEUE),
-    "system": InfoRoute(ESI_TYPE_INFO_QUEUE, "solar_system"),
+    kind.name: InfoRoute(
+        queue=ENTITY_SPECS[UniverseKind(kind.name)].queue,
+        kind=None
+        if QUEUES[ENTITY_SPECS[UniverseKind(kind.name)].queue].entity_kind == kind.name
+        else cast(EntityKind, kind.name),
+    )
+    for kind in ENTITY_KINDS
 }
 
 # Entity kind -> the killmail columns that reference it.
@@ -67,7 +69,7 @@ REFERENCES: dict[str, tuple[ColumnElement[int] | Column[int], ...]] = {
         Attacker.weapon_type_id,
         Item.item_type_id,
     ),
-    "system": (Killmail.solar_system_id,),  # type: ignore[dict-item]
+    "solar_system": (Killmail.solar_system_id,),  # type: ignore[dict-item]
 }
 
 

@@ -18,20 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from killreport.db.dialect import insert_for
 from killreport.db.tables import (
-    Alliance,
     Attacker,
-    Character,
-    Corporation,
     Item,
     Killmail,
     MarketPrice,
-    SolarSystem,
-    Type,
 )
 from killreport.killmails.models import MissingEntities
 from killreport.killmails.rebuild import esi_body as esi_body
 from killreport.killmails.rebuild import load_killmail as load_killmail
 from killreport.killmails.valuation import PriceBook
+from killreport.universe.specs import ENTITY_SPECS
+from killreport.universe.specs import EntityKind as UniverseKind
 
 # Any number that no other advisory lock in the code uses: "KR" ingest.
 INGEST_LOCK_KEY = 0x4B52_0001
@@ -54,12 +51,21 @@ class EntityKind:
     key: str
 
 
-ENTITY_KINDS = (
-    EntityKind("character", Character.__table__, "character_id"),  # type: ignore[arg-type]
-    EntityKind("corporation", Corporation.__table__, "corporation_id"),  # type: ignore[arg-type]
-    EntityKind("alliance", Alliance.__table__, "alliance_id"),  # type: ignore[arg-type]
-    EntityKind("type", Type.__table__, "type_id"),  # type: ignore[arg-type]
-    EntityKind("system", SolarSystem.__table__, "system_id"),  # type: ignore[arg-type]
+# The entity kinds a killmail references, named and stored as universe.specs says.
+REFERENCED_KINDS = (
+    UniverseKind.CHARACTER,
+    UniverseKind.CORPORATION,
+    UniverseKind.ALLIANCE,
+    UniverseKind.TYPE,
+    UniverseKind.SOLAR_SYSTEM,
+)
+ENTITY_KINDS = tuple(
+    EntityKind(
+        kind.value,
+        ENTITY_SPECS[kind].table.__table__,  # type: ignore[arg-type]
+        ENTITY_SPECS[kind].id_column,
+    )
+    for kind in REFERENCED_KINDS
 )
 
 

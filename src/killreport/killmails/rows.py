@@ -152,7 +152,7 @@ def prepare(
         referenced["corporation"],
         referenced["alliance"],
         referenced["type"],
-        referenced["system"],
+        referenced["solar_system"],
     )
     dumps = json.dumps
     for killmail in storage_order(killmails):
