@@ -140,16 +140,6 @@ async def publisher(state: SimState) -> None:
 def routes(state: SimState) -> list[web.RouteDef]:
     """R2Z2 routes under `/r2z2`."""
 
-    async def ephemeral(request: web.Request) -> web.Response:
-        arrived_s = state.stats.started()
-        status = 500
-        try:
-            response = _ephemeral(request)
-            status = response.status
-            return response
-        finally:
-            state.stats.finished("r2z2", "r2z2 GET /ephemeral/{file}", status, arrived_s)
-
     def _ephemeral(request: web.Request) -> web.Response:
         if (refused := _gate(state, request)) is not None:
             return refused
@@ -164,21 +154,13 @@ def routes(state: SimState) -> list[web.RouteDef]:
             return _json(404, {"error": "Not found"})
         return _json(200, item, {"Cache-Control": "public, max-age=86400"})
 
-    async def history(request: web.Request) -> web.Response:
-        arrived_s = state.stats.started()
-        status = 500
-        try:
-            response = _history(request)
-            status = response.status
-            return response
-        finally:
-            state.stats.finished("r2z2", "r2z2 GET /history/{file}", status, arrived_s)
-
     def _history(request: web.Request) -> web.Response:
         if (refused := _gate(state, request)) is not None:
             return refused
         return history_response(state, request.match_info["name"])
 
+    ephemeral = state.stats.counted("r2z2", "r2z2 GET /ephemeral/{file}", _ephemeral)
+    history = state.stats.counted("r2z2", "r2z2 GET /history/{file}", _history)
     return [
         web.get("/r2z2/ephemeral/{name}", ephemeral),
         web.get("/r2z2/history/{name}", history),

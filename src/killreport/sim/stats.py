@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+from aiohttp import web
+
+PlainHandler = Callable[[web.Request], web.Response]
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 # Per-second buckets kept (older seconds are dropped so long runs stay bounded).
 SECONDS_KEPT = 3600
@@ -55,6 +60,21 @@ class Stats:
         by_service[second] = by_service.get(second, 0) + 1
         if len(per_second) > SECONDS_KEPT:
             self._trim(second - SECONDS_KEPT)
+
+    def counted(self, service: str, route: str, handler: PlainHandler) -> Handler:
+        """An aiohttp handler that runs the synchronous `handler` and counts its answer."""
+
+        async def counted_handler(request: web.Request) -> web.Response:
+            arrived_s = self.started()
+            status = 500
+            try:
+                response = handler(request)
+                status = response.status
+                return response
+            finally:
+                self.finished(service, route, status, arrived_s)
+
+        return counted_handler
 
     def _trim(self, oldest: int) -> None:
         for table in (self.per_second, *self.per_second_by_service.values()):

@@ -163,16 +163,6 @@ def select(state: SimState, values: dict[str, int], flags: set[str]) -> list[dic
 def routes(state: SimState) -> list[web.RouteDef]:
     """zKillboard API routes under `/zkb/api`."""
 
-    async def api(request: web.Request) -> web.Response:
-        arrived_s = state.stats.started()
-        status = 500
-        try:
-            response = _api(request)
-            status = response.status
-            return response
-        finally:
-            state.stats.finished("zkb_api", "zkb_api GET /api/...", status, arrived_s)
-
     def _api(request: web.Request) -> web.Response:
         wait_s = state.zkb_rate.admit(request.remote or "unknown")
         if wait_s is not None:
@@ -201,4 +191,5 @@ def routes(state: SimState) -> list[web.RouteDef]:
             body=orjson.dumps(rows), headers=headers, content_type="application/json"
         )
 
+    api = state.stats.counted("zkb_api", "zkb_api GET /api/...", _api)
     return [web.get("/zkb/api/{tail:.*}", api)]
