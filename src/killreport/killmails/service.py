@@ -154,16 +154,7 @@ async def ingest_batch(
         )
         if in_transaction is not None:
             await in_transaction(session, result)
-    logger.info(
-        "ingested batch: %d new, %d duplicate, %d rejected, %d missing entities",
-        len(result.created),
-        len(result.duplicates),
-        len(result.rejected),
-        result.missing.total(),
-    )
-    if events is not None and created:
-        await events.publish_many(created)
-    return result
+    return await _after_commit(events, result, created, "batch")
 
 
 async def ingest_prepared(
@@ -184,8 +175,19 @@ async def ingest_prepared(
             rejected=rejected,
             check_missing=check_missing,
         )
+    return await _after_commit(events, result, created, "prepared batch")
+
+
+async def _after_commit(
+    events: EventHub | None,
+    result: IngestResult,
+    created: Sequence[KillmailCreated],
+    what: str,
+) -> IngestResult:
+    """Log the committed batch and tell the world about its new killmails."""
     logger.info(
-        "ingested prepared batch: %d new, %d duplicate, %d rejected, %d missing entities",
+        "ingested %s: %d new, %d duplicate, %d rejected, %d missing entities",
+        what,
         len(result.created),
         len(result.duplicates),
         len(result.rejected),
