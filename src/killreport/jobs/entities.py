@@ -8,7 +8,7 @@ characters cost 93 POSTs, and details are queued only where they changed or expi
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,12 +23,14 @@ from killreport.db.engine import Database
 from killreport.esi.client import AFFILIATION_BATCH, EsiClient
 from killreport.universe import repository
 from killreport.universe.repository import Affiliation
-from killreport.universe.specs import ENTITY_SPECS, EntityKind
+from killreport.universe.specs import ENTITY_SPECS, EntityKind, EntitySpec
 
 logger = logging.getLogger(__name__)
 
 # Ids per message: small enough that one message is a short unit of work to retry.
 IDS_PER_MESSAGE = 100
+# Stored ids read per transaction when a job walks a whole entity table.
+ID_PAGE = 1000
 
 
 def _now() -> datetime:
@@ -65,16 +67,10 @@ async def queue_entity(bus: MessageBus, kind: EntityKind, ids: Sequence[int]) ->
 
 
 async def _stored_ids(database: Database, kind: EntityKind) -> list[int]:
-    spec = ENTITY_SPECS[kind]
     found: list[int] = []
-    after = -1
-    while True:
-        async with database.transaction() as session:
-            batch = await repository.next_ids(session, spec, after=after, limit=10_000)
-        if not batch:
-            return found
+    async for batch in _stored_id_pages(database, ENTITY_SPECS[kind], page=10_000):
         found.extend(batch)
-        after = batch[-1]
+    return found
 
 
 async def queue_alliances(client: EsiClient, bus: MessageBus, database: Database) -> int:
@@ -92,14 +88,9 @@ async def queue_expired(
     spec = ENTITY_SPECS[kind]
     moment = now or _now()
     expired: set[int] = set()
-    after = -1
-    while True:
+    async for batch in _stored_id_pages(database, spec):
         async with database.transaction() as session:
-            batch = await repository.next_ids(session, spec, after=after, limit=1000)
-            if not batch:
-                break
             expired |= await repository.expired_ids(session, spec, batch, moment)
-        after = batch[-1]
     return await publish_ids(bus, kind, expired)
 
 
@@ -107,17 +98,25 @@ async def queue_alliance_corporations(database: Database, bus: MessageBus) -> in
     """`queue alliance-corporations`: every stored open alliance, for member discovery."""
     spec = ENTITY_SPECS[EntityKind.ALLIANCE]
     total = 0
-    after = -1
-    while True:
-        async with database.transaction() as session:
-            batch = await repository.next_ids(session, spec, after=after, limit=1000)
-        if not batch:
-            break
-        after = batch[-1]
+    async for batch in _stored_id_pages(database, spec):
         total += await publish_ids(
             bus, EntityKind.ALLIANCE, batch, queue=ESI_ALLIANCE_CORPORATIONS_QUEUE
         )
     return total
+
+
+async def _stored_id_pages(
+    database: Database, spec: EntitySpec, *, page: int = ID_PAGE
+) -> AsyncIterator[list[int]]:
+    """Stored ids of a kind in ascending pages, one short transaction per page."""
+    after = -1
+    while True:
+        async with database.transaction() as session:
+            batch = await repository.next_ids(session, spec, after=after, limit=page)
+        if not batch:
+            return
+        yield list(batch)
+        after = batch[-1]
 
 
 async def queue_character_corporations(database: Database, bus: MessageBus) -> int:
@@ -156,13 +155,7 @@ async def queue_characters(
         return CharacterRefresh(queued=queued)
     spec = ENTITY_SPECS[EntityKind.CHARACTER]
     checked = changed_total = expired_total = queued_total = 0
-    after = -1
-    while True:
-        async with database.transaction() as session:
-            batch = await repository.next_ids(session, spec, after=after, limit=AFFILIATION_BATCH)
-        if not batch:
-            break
-        after = batch[-1]
+    async for batch in _stored_id_pages(database, spec, page=AFFILIATION_BATCH):
         answered = await client.affiliations(batch)
         moment = now or _now()
         affiliations = [
