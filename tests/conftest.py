@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from killreport.db import migration
+from killreport.db.engine import Database
 from killreport.settings import ENV_PREFIX, Settings
 from tests.harness import PostgresDatabase, RabbitVhost, RedisDatabase
 
@@ -53,6 +54,17 @@ def postgres_url(postgres_database: PostgresDatabase) -> str:
     """The run's PostgreSQL database, emptied before the test."""
     postgres_database.truncate_all()
     return postgres_database.url
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+async def database(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    """An empty migrated database for repository and service tests: SQLite, then PostgreSQL."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    db = Database.from_url(request.getfixturevalue(name))
+    try:
+        yield db
+    finally:
+        await db.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -9,20 +9,8 @@ import pytest
 
 from killreport import container as container_module
 from killreport.container import Container
-from killreport.db.engine import Database
 from killreport.settings import Settings
 from killreport.sim.server import Simulator
-
-
-@pytest.fixture(params=("sqlite", "postgresql"))
-async def database(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
-    """An empty migrated database: SQLite, then PostgreSQL."""
-    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
-    db = Database.from_url(request.getfixturevalue(name))
-    try:
-        yield db
-    finally:
-        await db.dispose()
 
 
 @pytest.fixture
