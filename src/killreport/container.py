@@ -13,7 +13,8 @@ import redis.asyncio as aioredis
 from killreport.bus.factory import create_bus
 from killreport.bus.protocol import MessageBus
 from killreport.db.engine import Database
-from killreport.db.migration import SchemaOutOfDate, check_schema
+from killreport.db.errors import SchemaOutOfDate
+from killreport.db.schema_check import check_schema
 from killreport.esi.budget import Budget
 from killreport.esi.builder import build_budget, build_esi_client, open_http_session
 from killreport.esi.client import EsiClient

@@ -5,20 +5,17 @@ from __future__ import annotations
 import asyncio
 import sys
 from datetime import UTC, date, datetime
-from typing import Any
 
 from cyclopts import App
-from sqlalchemy import func, select
 
 from killreport import container as container_module
 from killreport.cli.context import start
 from killreport.cli.process import Role, run_roles
 from killreport.container import Container
-from killreport.db.tables import Killmail
-from killreport.feeds.r2z2 import R2Z2Follower, read_cursor
+from killreport.feeds.r2z2 import R2Z2Follower
 from killreport.feeds.repair import RepairSummary, repair_day
 from killreport.jobs.scan import MissingPublisher
-from killreport.zkb.errors import ZkbError, ZkbNotFound
+from killreport.zkb.errors import ZkbNotFound
 
 app = App(name="feed", help="Live killmail feeds.")
 
@@ -99,45 +96,3 @@ def repair(*, date: str) -> None:
     print_repair(summary)
     if summary.failed:
         raise SystemExit(1)
-
-
-def _age_s(now: datetime, then: datetime | None) -> float | None:
-    if then is None:
-        return None
-    if then.tzinfo is None:  # SQLite hands naive values back for aggregates
-        then = then.replace(tzinfo=UTC)
-    return round((now - then).total_seconds(), 1)
-
-
-async def feed_status(container: Container) -> dict[str, Any]:
-    """`killreport status` section: killmail totals and how far the R2Z2 cursor lags."""
-    async with container.database.transaction() as session:
-        count, last_sequence, newest, last_ingest = (
-            await session.execute(
-                select(
-                    func.count(),
-                    func.max(Killmail.sequence),
-                    func.max(Killmail.killmail_time),
-                    func.max(Killmail.ingested_at),
-                )
-            )
-        ).one()
-    cursor = await read_cursor(container.database)
-    now = datetime.now(UTC)
-    report: dict[str, Any] = {
-        "killmails": int(count),
-        "last_sequence": last_sequence,
-        "newest_killmail_time": newest.isoformat() if newest else None,
-        "last_ingested_at": last_ingest.isoformat() if last_ingest else None,
-        # How far behind the game the newest stored killmail is, and since when nothing came.
-        "newest_killmail_age_s": _age_s(now, newest),
-        "last_ingest_age_s": _age_s(now, last_ingest),
-        "r2z2_cursor": cursor,
-    }
-    if cursor is not None:
-        try:
-            head = await asyncio.wait_for(container.r2z2.sequence(), timeout=5)
-            report["r2z2_lag_entries"] = max(head - cursor + 1, 0)
-        except (ZkbError, TimeoutError) as exc:
-            report["r2z2_lag_entries"] = f"unknown: {str(exc) or type(exc).__name__}"
-    return report

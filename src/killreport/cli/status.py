@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from killreport import container as container_module
 from killreport.bus.contracts import QUEUES
 from killreport.cli.context import start
-from killreport.cli.feed import feed_status
+from killreport.cli.feed_status import feed_status
 from killreport.container import Container
 from killreport.db.tables import Killmail
 from killreport.universe.repository import count_by_kind

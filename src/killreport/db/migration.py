@@ -11,10 +11,20 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
 
-from killreport.db.engine import Database, sync_url
+from killreport.db.engine import sync_url
+from killreport.db.errors import SchemaOutOfDate
+from killreport.db.schema_check import check_schema
+
+__all__ = [
+    "SchemaOutOfDate",
+    "alembic_config",
+    "check_schema",
+    "current_revision",
+    "head_revision",
+    "upgrade",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -39,18 +49,6 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-class SchemaOutOfDate(RuntimeError):
-    """The database is not at the revision this code needs."""
-
-    def __init__(self, *, current: str | None, head: str | None) -> None:
-        super().__init__(
-            f"the database is at revision {current or '(empty)'} but this code needs {head}: "
-            "run `killreport db upgrade`"
-        )
-        self.current = current
-        self.head = head
-
-
 @functools.cache
 def head_revision() -> str | None:
     """The newest migration revision shipped with this code."""
@@ -65,24 +63,3 @@ def current_revision(database_url: str) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
     finally:
         engine.dispose()
-
-
-def _revision_of(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
-
-
-async def check_schema(database: Database) -> None:
-    """Raise SchemaOutOfDate unless the database is at head; an unreachable one passes.
-
-    An unreachable database is not this check's business: /readyz and the first query
-    report it by name, and a process may start before its database does.
-    """
-    try:
-        async with database.engine.connect() as conn:
-            current = await conn.run_sync(_revision_of)
-    except (SQLAlchemyError, OSError) as exc:
-        logger.warning("schema revision not checked, database unreachable: %s", exc)
-        return
-    head = head_revision()
-    if current != head:
-        raise SchemaOutOfDate(current=current, head=head)

@@ -16,17 +16,15 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from killreport.bus.errors import BusUnavailable
 from killreport.bus.protocol import MessageBus
-from killreport.db.dialect import upsert
 from killreport.db.engine import Database, DatabaseUnavailable
-from killreport.db.tables import FeedCursor
 from killreport.events.errors import EventsUnavailable
 from killreport.events.hub import EventHub
+from killreport.feeds.cursor import read_cursor, save_cursor
 from killreport.jobs.scan import MissingPublisher
 from killreport.killmails.models import IngestResult, ParsedKillmail, Rejection
 from killreport.killmails.parse import KillmailRejected, parse_envelope
@@ -36,7 +34,6 @@ from killreport.zkb.r2z2 import R2Z2Client
 
 logger = logging.getLogger(__name__)
 
-CURSOR_NAME = "r2z2"
 SOURCE = "r2z2"
 
 # What a step may meet that passes by itself; the step is retried from the same cursor.
@@ -61,22 +58,6 @@ class FeedConfig:
     # A sequence still 404 after this many tries while the head is past it is skipped
     # (logged); the daily-history repair fetches whatever it held.
     skip_after_misses: int = 5
-
-
-async def read_cursor(database: Database) -> int | None:
-    """The next sequence to read, or None before the first run."""
-    async with database.transaction() as session:
-        return await session.scalar(
-            select(FeedCursor.position).where(FeedCursor.name == CURSOR_NAME)
-        )
-
-
-async def save_cursor(session: AsyncSession, position: int) -> None:
-    """Store the next sequence to read, in the caller's transaction."""
-    stmt = upsert(session.get_bind().dialect.name, FeedCursor.__table__, key=["name"])  # type: ignore[arg-type]
-    await session.execute(
-        stmt, {"name": CURSOR_NAME, "position": position, "updated_at": datetime.now(UTC)}
-    )
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
@@ -157,7 +138,7 @@ class R2Z2Follower:
         entries, wait_s = await self._read_ahead(position)
         if wait_s < 0:  # a permanently missing sequence: move the cursor past it
             async with self.database.transaction() as session:
-                await save_cursor(session, position + 1)
+                await save_cursor(session, position + 1, self.client.base_url)
             return position + 1, 0.0
         if not entries:
             return position, wait_s
@@ -173,7 +154,7 @@ class R2Z2Follower:
         following = entries[-1][0] + 1
 
         async def move_cursor(session: AsyncSession, result: IngestResult) -> None:
-            await save_cursor(session, following)
+            await save_cursor(session, following, self.client.base_url)
             # Missing entities are queued in the batch's transaction: a crash after the
             # commit can no longer lose them (the cursor has moved past their killmails).
             if self.publisher is not None:

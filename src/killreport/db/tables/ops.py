@@ -19,6 +19,8 @@ class FeedCursor(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The base URL the feed reads from, so `status` run elsewhere can ask it for the lag.
+    source: Mapped[str | None] = mapped_column(String(512))
 
 
 class HttpCache(Base):
