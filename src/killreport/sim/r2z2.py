@@ -108,7 +108,8 @@ def publish(
             start_s=now_s - 60,
             end_s=now_s,
         )
-    seen = [k for k, _ in feed.published.values()]
+    # Republish among this run's publications (the seeded last kill predates the run).
+    seen = [k for seq, (k, _) in feed.published.items() if seq >= feed.first_sequence]
     batch.extend(store.records[rng.choice(seen)] for _ in range(republish if seen else 0))
     if shuffle:
         rng.shuffle(batch)

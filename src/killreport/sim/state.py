@@ -72,6 +72,18 @@ class R2z2Feed:
         self.next_sequence = self.first_sequence
         self.reported_sequence = self.first_sequence
 
+    def seed_with(self, killmail_id: int | None) -> None:
+        """Start like R2Z2 does: `sequence.json` names an entry that exists (the last kill).
+
+        The real feed always has a newest entry; without one a follower starting at the
+        head would wait on a 404 until the first publish.
+        """
+        if killmail_id is None:
+            return
+        seeded = self.first_sequence - 1
+        self.published[seeded] = (killmail_id, time.time())
+        self.reported_sequence = seeded
+
 
 @dataclass(slots=True)
 class SimState:
@@ -100,7 +112,7 @@ def build_state(config: SimConfig) -> SimState:
     clock = SimClock(config.epoch)
     universe, store = build_universe(config.seed, config.universe, clock.epoch)
     scale = config.window_scale
-    return SimState(
+    state = SimState(
         config=config,
         universe=universe,
         store=store,
@@ -124,3 +136,5 @@ def build_state(config: SimConfig) -> SimState:
         ),
         rng=random.Random(config.seed),
     )
+    state.feed.seed_with(store.ordered_ids[-1] if store.ordered_ids else None)
+    return state
