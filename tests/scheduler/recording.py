@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from killreport.scheduler.jobs import JOBS
 from killreport.scheduler.runner import ScheduledJob
 
-# A Saturday; the table is first seen then, so nothing runs at start.
+# A Saturday; the table is first seen then, so only the bootstrap job runs at start.
 START = datetime(2026, 8, 29, 23, 0, tzinfo=UTC)
 
-# What ticking every half hour from START to Tuesday 05:00 must run, once each.
+# What ticking every half hour from START to Tuesday 05:00 must run, once each: the
+# bootstrap run of queue-alliances on the new database, then the seed's times.
 RUNS_TO_TUESDAY = sorted(
-    ["queue-alliances", "queue-alliance-corporations", "queue-characters"]
+    ["queue-alliances"] * 2
+    + ["queue-alliance-corporations", "queue-characters"]
     + ["snapshot-alliances", "snapshot-corporations", "update-alliance-counts"] * 3
     + ["queue-character-corporations"] * 3
 )
@@ -26,6 +28,7 @@ def recording_table(calls: list[tuple[str, str]]) -> list[ScheduledJob[str]]:
             calls.append((name, owner))
             return None
 
-        return ScheduledJob(name, next(j.cron for j in JOBS if j.name == name), run)
+        spec = next(j for j in JOBS if j.name == name)
+        return ScheduledJob(name, spec.cron, run, bootstrap=spec.bootstrap)
 
     return [job(j.name) for j in JOBS]

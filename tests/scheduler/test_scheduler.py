@@ -69,12 +69,13 @@ async def test_missed_runs_run_once_and_a_follower_takes_over(database: Database
         DatabaseLeaderLock(database, name="scheduler", owner="host-b", ttl=TTL),
         "host-b",
     )
-    assert await leader.tick(START) == []
+    bootstrap = [j.name for j in JOBS if j.bootstrap]
+    assert await leader.tick(START) == bootstrap
     # when the follower ticks three days later (the lease long expired)
     ran = await follower.tick(START + timedelta(days=3, hours=6))
     # then each job that missed one or more runs runs once, on the follower
     assert sorted(ran) == sorted(j.name for j in JOBS)
-    assert len(calls) == len(JOBS)
+    assert len(calls) == len(JOBS) + len(bootstrap)
     # and ticking again at the same time runs nothing more
     assert await follower.tick(START + timedelta(days=3, hours=6)) == []
     assert await leader.tick(START + timedelta(days=3, hours=6)) == []
@@ -110,3 +111,35 @@ async def test_a_failed_run_is_retried_on_the_next_tick_not_next_week(database: 
     assert "queue-alliances" in ran
     assert [name for name, _ in calls].count("queue-alliances") == 1
     assert "queue-alliances" not in await scheduler.tick(sunday + timedelta(minutes=5))
+
+
+async def test_a_new_database_bootstraps_once_and_retries_a_failed_bootstrap(
+    database: Database,
+) -> None:
+    # given a new database and a bootstrap job whose first attempt fails
+    attempts: list[datetime] = []
+
+    async def flaky(_: str) -> object:
+        attempts.append(now)
+        if len(attempts) == 1:
+            raise RuntimeError("ESI unreachable")
+        return None
+
+    job = ScheduledJob("queue-alliances", "0 0 * * sun", flaky, bootstrap=True)
+    lock = DatabaseLeaderLock(database, name="scheduler", owner="host-a", ttl=TTL)
+    scheduler = Scheduler(database, [job], lock, "host-a")
+    # when the scheduler ticks on Saturday evening, then again, then on and on to Monday
+    now = START
+    first = await scheduler.tick(now)
+    now += timedelta(minutes=30)
+    second = await scheduler.tick(now)
+    later: list[str] = []
+    while now < START + timedelta(days=1, hours=12):
+        now += timedelta(minutes=30)
+        later += await scheduler.tick(now)
+    # then the failed bootstrap is retried on the next tick and not run again before Sunday
+    assert first == []
+    assert second == ["queue-alliances"]
+    assert later == ["queue-alliances"]  # Sunday 00:00, the seed's time
+    assert attempts[:2] == [START, START + timedelta(minutes=30)]
+    assert attempts[2] == datetime(2026, 8, 30, 0, 0, tzinfo=UTC)

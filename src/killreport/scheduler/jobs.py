@@ -44,7 +44,9 @@ async def _queue_characters(c: Container) -> object:
 
 # Day-of-week by name: APScheduler 3 numbers weekdays from Monday = 0, unlike cron.
 JOBS: tuple[ScheduledJob[Container], ...] = (
-    ScheduledJob("queue-alliances", "0 0 * * sun", _queue_alliances, "Sunday 00:00"),
+    ScheduledJob(
+        "queue-alliances", "0 0 * * sun", _queue_alliances, "Sunday 00:00", bootstrap=True
+    ),
     ScheduledJob(
         "queue-alliance-corporations", "10 0 * * sun", _queue_alliance_corporations, "Sunday 00:10"
     ),

@@ -6,7 +6,9 @@ accident (a paused process whose lease ran out) cannot run one occurrence twice;
 missed during downtime collapse into one run of the newest due time. A job that
 fails gives its claim back, so the next tick tries the same occurrence again instead
 of waiting a week or a month. A job seen for the first time starts from its newest due
-time without running, so installing the system does not fire the whole table at once.
+time without running, so installing the system does not fire the whole table at once;
+only the bootstrap jobs (the alliance list) run at once on a database where they never
+ran, so a new board fills on its own instead of waiting for next Sunday.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Table, update
+from sqlalchemy import Table, delete, update
 
 from killreport.db.dialect import insert_ignore
 from killreport.db.engine import Database
@@ -43,6 +45,8 @@ class ScheduledJob(Generic[C]):
     cron: str
     run: Callable[[C], Awaitable[object]]
     description: str = ""
+    # Run at once when this database has never run it (a new board), then on schedule.
+    bootstrap: bool = False
 
     def trigger(self) -> Any:
         """The APScheduler trigger of the crontab line (day names only: APScheduler 3
@@ -92,18 +96,32 @@ class Scheduler(Generic[C]):
         self.context = context
         self.clock = clock
 
-    async def _claim(self, job: ScheduledJob[C], now: datetime) -> tuple[datetime, datetime] | None:
-        """Claim the job's newest due time if nobody ran it yet: (due, previous claim)."""
+    async def _claim(
+        self, job: ScheduledJob[C], now: datetime
+    ) -> tuple[datetime, datetime | None] | None:
+        """Claim the job's newest due time if nobody ran it yet: (due, previous claim).
+
+        The previous claim is None for a bootstrap run: giving it back forgets the job, so
+        the next tick bootstraps again.
+        """
         table = _job_runs()
         async with self.database.transaction() as session:
             row = await session.get(JobRun, job.name)
             if row is None:
-                baseline = job.latest_due(now) or now
-                await session.execute(
-                    insert_ignore(self.database.dialect, table).values(
-                        job_name=job.name, last_scheduled_for=baseline
-                    )
+                baseline = now if job.bootstrap else (job.latest_due(now) or now)
+                inserted = await session.execute(
+                    insert_ignore(self.database.dialect, table)
+                    .values(job_name=job.name, last_scheduled_for=baseline)
+                    .returning(table.c.job_name)
                 )
+                # Only the scheduler whose insert landed bootstraps (RETURNING, since
+                # rowcount is not reported for INSERT ... ON CONFLICT on every driver).
+                if job.bootstrap and inserted.first() is not None:
+                    logger.info(
+                        "job %s has never run on this database: running it now to bootstrap",
+                        job.name,
+                    )
+                    return now, None
                 logger.info("job %s first seen; next run at %s", job.name, job.next_due(now))
                 return None
             due = job.latest_due(now, since=row.last_scheduled_for)
@@ -116,15 +134,17 @@ class Scheduler(Generic[C]):
             )
             return (due, row.last_scheduled_for) if getattr(result, "rowcount", 0) == 1 else None
 
-    async def _unclaim(self, job: ScheduledJob[C], due: datetime, previous: datetime) -> None:
+    async def _unclaim(
+        self, job: ScheduledJob[C], due: datetime, previous: datetime | None
+    ) -> None:
         """Give a failed run's claim back, unless a newer occurrence was claimed meanwhile."""
         table = _job_runs()
         async with self.database.transaction() as session:
-            await session.execute(
-                update(table)
-                .where(table.c.job_name == job.name, table.c.last_scheduled_for == due)
-                .values(last_scheduled_for=previous)
-            )
+            mine = (table.c.job_name == job.name) & (table.c.last_scheduled_for == due)
+            if previous is None:
+                await session.execute(delete(table).where(mine))
+            else:
+                await session.execute(update(table).where(mine).values(last_scheduled_for=previous))
 
     async def _finished(self, job: ScheduledJob[C], at: datetime) -> None:
         table = _job_runs()
