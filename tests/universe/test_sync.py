@@ -1,12 +1,12 @@
-"""`sync all` on the `small` universe, both deployments: from an empty database every
+"""`sync all` on the `tiny` universe, both deployments: from an empty database every
 entity ESI lets a sync reach is stored right; a day later, with 1% of the universe
 changed, the changes are stored and the unchanged rest costs 304s or nothing.
 
-`small` (the real killmails' entities plus 20 generated alliances, 200 corporations and
-2,000 characters) keeps this contract test within the suite's time budget: `medium`
-(648 alliances, 2,940 corporations and 2,940 characters reachable) took 80 s on SQLite
-and 150 s on PostgreSQL + RabbitMQ on the shared 2-core machine. Medium's full check,
-including every killmail participant, is `bench/sync_medium.py`.
+`tiny` (20 generated alliances, 200 corporations and 2,000 characters; 20, 131 and 131
+reachable) keeps this contract test within the suite's time budget: `small` (368, 950
+and 950 reachable, with the real killmails' entities) took 68 s on SQLite and 276 s on
+PostgreSQL + RabbitMQ on the loaded 2-core machine. Medium's full check, including
+every killmail participant, is `bench/sync_medium.py`.
 
 ESI cannot list characters, nor corporations outside alliances, so "every entity" is
 `tests.universe.expected.reachable`: every open alliance (`GET /alliances`); every
@@ -32,16 +32,16 @@ from tests.universe.expected import differences, reachable
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with run_simulator(SimConfig(seed=7, universe="small")) as simulator:
+    async with run_simulator(SimConfig(seed=7, universe="tiny")) as simulator:
         yield simulator
 
 
 async def test_sync_all_stores_the_universe_then_only_its_changes(
     container: Container, sim: Simulator
 ) -> None:
-    # given an empty database and the small simulated universe
+    # given an empty database and the tiny simulated universe
     wanted = reachable(sim.universe)
-    assert wanted.size() == (368, 950, 950)
+    assert wanted.size() == (20, 131, 131)
     # when `sync all` runs
     first = await run_sync(container, "all", poll_s=0.1)
     # then exactly the reachable alliances, corporations and characters are stored right
