@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
@@ -16,8 +16,7 @@ from strawberry.dataloader import DataLoader
 from killreport.db.engine import Database
 from killreport.killmails.detail import KillmailDetail
 from killreport.killmails.queries import get_killmails
-
-V = TypeVar("V")
+from killreport.universe import lookups
 
 BatchFn = Callable[[AsyncSession, list[int]], Awaitable[Mapping[int, Any]]]
 
@@ -36,8 +35,26 @@ class Loaders:
     """One DataLoader per kind, for one request."""
 
     killmail: DataLoader[int, KillmailDetail | None]
+    character: DataLoader[int, lookups.CharacterInfo | None]
+    corporation: DataLoader[int, lookups.CorporationInfo | None]
+    alliance: DataLoader[int, lookups.AllianceInfo | None]
+    item_type: DataLoader[int, lookups.TypeInfo | None]
+    group: DataLoader[int, lookups.GroupInfo | None]
+    solar_system: DataLoader[int, lookups.SolarSystemInfo | None]
+    constellation: DataLoader[int, lookups.ConstellationInfo | None]
+    region: DataLoader[int, lookups.RegionInfo | None]
 
     @classmethod
     def for_database(cls, database: Database) -> Loaders:
         """Fresh loaders (empty caches) over the database."""
-        return cls(killmail=_loader(database, get_killmails))
+        return cls(
+            killmail=_loader(database, get_killmails),
+            character=_loader(database, lookups.load_characters),
+            corporation=_loader(database, lookups.load_corporations),
+            alliance=_loader(database, lookups.load_alliances),
+            item_type=_loader(database, lookups.load_types),
+            group=_loader(database, lookups.load_groups),
+            solar_system=_loader(database, lookups.load_solar_systems),
+            constellation=_loader(database, lookups.load_constellations),
+            region=_loader(database, lookups.load_regions),
+        )
