@@ -163,9 +163,18 @@ async def test_anonymous_get_may_be_cached_briefly_and_nothing_else(
             post_cache = post.headers["Cache-Control"]
         async with api.http.get(url, headers={"Accept": "text/html"}) as ide:
             ide_page = await ide.text()
+        scripts = re.findall(r'(?:src|href)="(/graphql/static/[^"]+)"', ide_page)
+        served_scripts = []
+        for script in scripts:
+            async with api.http.get(f"{api.url}{script}") as asset:
+                served_scripts.append((asset.status, len(await asset.read()) > 500))
     assert anonymous_cache == "public, max-age=10"
     assert cookie_cache == post_cache == "private, no-store"
     assert "graphiql" in ide_page.lower()
+    # and GraphiQL's scripts and styles come from the package, not a CDN
+    assert "unpkg.com" not in ide_page
+    assert len(scripts) == 7
+    assert served_scripts == [(200, True)] * 7
 
 
 async def test_graphiql_can_be_turned_off(embedded_settings: Settings) -> None:

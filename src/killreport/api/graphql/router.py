@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import secrets
+from pathlib import Path
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection
+from starlette.staticfiles import StaticFiles
 from strawberry.fastapi import GraphQLRouter
 
 from killreport.api.graphql.context import GraphQLContext
@@ -22,6 +24,20 @@ from killreport.api.rate_limit import (
     RedisRateLimiter,
 )
 from killreport.container import Container
+
+
+GRAPHIQL_FILES = Path(__file__).parent / "graphiql"
+GRAPHIQL_PATH = f"{GRAPHQL_PATH}/static"
+CDN = "https://unpkg.com/"
+
+
+class VendoredIdeRouter(GraphQLRouter[GraphQLContext, None]):
+    """GraphiQL with its scripts served from the package instead of a CDN."""
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """Strawberry's page with every unpkg URL pointing at the vendored copy."""
+        return super().graphql_ide_html.replace(CDN, f"{GRAPHIQL_PATH}/")
 
 
 def _limiter(container: Container) -> RateLimiter:
@@ -50,13 +66,15 @@ def install_graphql(app: FastAPI, container: Container) -> None:
         state = connection.scope.get("state") or {}
         return GraphQLContext(container, str(state.get("request_id") or secrets.token_hex(8)))
 
-    router: GraphQLRouter[GraphQLContext, None] = GraphQLRouter(
+    router = VendoredIdeRouter(
         schema,
         graphql_ide="graphiql" if settings.graphql_ide else None,
         allow_queries_via_get=True,
         context_getter=context,
     )
     app.include_router(router, prefix=GRAPHQL_PATH)
+    if settings.graphql_ide:
+        app.mount(GRAPHIQL_PATH, StaticFiles(directory=GRAPHIQL_FILES), name="graphiql")
     app.add_middleware(
         GraphQLGate,
         limiter=_limiter(container),
