@@ -25,7 +25,6 @@ from killreport.api.rate_limit import (
 )
 from killreport.container import Container
 
-
 GRAPHIQL_FILES = Path(__file__).parent / "graphiql"
 GRAPHIQL_PATH = f"{GRAPHQL_PATH}/static"
 CDN = "https://unpkg.com/"
