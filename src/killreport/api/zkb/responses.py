@@ -1,0 +1,39 @@
+"""JSON answers in zKillboard's manner: orjson bodies and its cache headers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import orjson
+from fastapi import Request, Response
+
+from killreport.container import Container
+
+# zKillboard's API answers are cached for an hour (Cache-Control plus Expires).
+API_MAX_AGE_S = 3600
+
+
+def container_of(request: Request) -> Container:
+    """The container the app serves."""
+    container: Container = request.app.state.container
+    return container
+
+
+def json_response(
+    payload: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON response serialised by orjson."""
+    return Response(
+        orjson.dumps(payload), status_code=status, headers=headers, media_type="application/json"
+    )
+
+
+def cache_headers(max_age_s: int, now: datetime | None = None) -> dict[str, str]:
+    """`Cache-Control: public, max-age=N` with the matching `Expires` date."""
+    expires = (now or datetime.now(UTC)) + timedelta(seconds=max_age_s)
+    return {
+        "Cache-Control": f"public, max-age={max_age_s}",
+        "Expires": format_datetime(expires, usegmt=True),
+    }
