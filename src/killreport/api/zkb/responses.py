@@ -7,7 +7,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import orjson
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
 
 from killreport.container import Container
 
@@ -15,10 +15,15 @@ from killreport.container import Container
 API_MAX_AGE_S = 3600
 
 
-def container_of(request: Request) -> Container:
+def container_of_app(app: FastAPI) -> Container:
     """The container the app serves."""
-    container: Container = request.app.state.container
+    container: Container = app.state.container
     return container
+
+
+def container_of(request: Request) -> Container:
+    """The container of the app serving this request."""
+    return container_of_app(request.app)
 
 
 def json_response(

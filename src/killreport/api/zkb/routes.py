@@ -1,12 +1,19 @@
-"""Mount zKillboard's outside (R2Z2, API, posting) on the app."""
+"""Mount zKillboard's outside (R2Z2, posting, API) on the app."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from killreport.api.zkb import r2z2
+from killreport.api.rate_limit import KeyedRateLimiter
+from killreport.api.zkb import posting, r2z2
+from killreport.api.zkb.responses import container_of_app
 
 
 def mount_zkb(app: FastAPI) -> None:
-    """Add the `/r2z2/` routes to the app."""
+    """Add `/r2z2/`, the posting routes and `/post/` to the app."""
+    settings = container_of_app(app).settings
     app.include_router(r2z2.router)
+    limiter = KeyedRateLimiter(
+        settings.killmail_post_per_minute / 60.0, settings.killmail_post_burst
+    )
+    posting.mount(app, limiter)
