@@ -15,10 +15,11 @@ from killreport.container import Container
 from killreport.db.engine import Database
 from killreport.db.tables import Killmail
 from killreport.killmails import repository
-from killreport.killmails.parse import parse_envelope
+from killreport.killmails.parse import parse_envelope, parse_esi
 from killreport.killmails.service import ingest_batch
 from killreport.killmails.zkb_envelope import load_stored
 from killreport.settings import Settings
+from killreport.sim import Simulator
 from tests.killmails.corpus import corpus, daily_prices, everef_line
 from tests.serving import serve
 
@@ -36,6 +37,15 @@ async def fill(container: Container, rows: tuple[dict[str, Any], ...] | None = N
     async with container.database.transaction() as session:
         await repository.store_prices(session, list(daily_prices()))
     killmails = [parse_envelope(everef_line(r), source="test") for r in rows or corpus()]
+    await ingest_batch(container.database, container.events, killmails)
+
+
+async def fill_from_sim(container: Container, sim: Simulator) -> None:
+    """Ingest every simulator killmail, its body exactly as the simulator's ESI serves it."""
+    killmails = [
+        parse_esi(sim.killmail_body(k), sim.killmail(k).killmail_hash, zkb=None, source="test")
+        for k in sim.killmail_ids()
+    ]
     await ingest_batch(container.database, container.events, killmails)
 
 

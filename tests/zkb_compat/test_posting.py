@@ -121,9 +121,10 @@ async def test_a_posted_link_is_stored_from_esi_and_bad_ones_store_nothing(
     assert stored_api == (
         201,
         {
-            "status": "stored",
+            "status": "success",
+            "url": f"{board.url}/kill/{second_id}/",
             "killmail_id": second_id,
-            "url": f"/kill/{second_id}/",
+            "result": "stored",
             "message": f"Killmail {second_id} is stored.",
         },
     )
@@ -132,16 +133,18 @@ async def test_a_posted_link_is_stored_from_esi_and_bad_ones_store_nothing(
     # and each bad input gets its own answer, storing nothing more
     assert again[0] == 200 and "already stored" in again[1]
     assert f'href="/kill/{first_id}/"' in again[1]
-    assert again_api[0] == 200 and again_api[1]["status"] == "already_stored"
+    assert again_api[0] == 200 and again_api[1]["result"] == "already_stored"
+    assert again_api[1]["url"] == f"{board.url}/kill/{first_id}/"
     assert wrong_hash_stored == (
         422,
         {
             "error": f"Wrong hash: killmail {first_id} is stored with another hash than {HASH}; "
             "copy the link again from the game.",
-            "status": "wrong_hash",
+            "status": "error",
+            "reason": "wrong_hash",
         },
     )
-    assert wrong_hash[0] == 422 and wrong_hash[1]["status"] == "not_at_esi"
+    assert wrong_hash[0] == 422 and wrong_hash[1]["reason"] == "not_at_esi"
     assert f"ESI has no killmail {third_id} with hash {HASH}" in wrong_hash[1]["error"]
     assert unknown[0] == 422 and f"ESI has no killmail {unknown_id}" in unknown[1]["error"]
     assert (
@@ -175,6 +178,6 @@ async def test_posting_is_rate_limited_per_address(
     assert [status for status, _, _ in answers] == [201, 201, 429]
     _status, retry_after, body = answers[2]
     assert retry_after is not None and 1 <= int(retry_after) <= 60
-    assert body["status"] == "rate_limited"
+    assert (body["status"], body["reason"]) == ("error", "rate_limited")
     assert body["error"].startswith("Too many killmails posted from your address")
     assert count == 2

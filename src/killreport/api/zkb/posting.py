@@ -131,15 +131,17 @@ def build_router(limiter: KeyedRateLimiter) -> APIRouter:
         except MalformedLink as exc:
             read = exc
         answer = await _answer(request, read)
-        if answer.ok:
+        # zKillboard's answer: {"status": "success", "url": ...} or {"status": "error", ...}
+        if answer.ok and answer.url is not None:
             payload: dict[str, object] = {
-                "status": answer.status,
+                "status": "success",
+                "url": f"{str(request.base_url).rstrip('/')}{answer.url}",
                 "killmail_id": answer.killmail_id,
-                "url": answer.url,
+                "result": answer.status,
                 "message": answer.message,
             }
         else:
-            payload = {"error": answer.message, "status": answer.status}
+            payload = {"status": "error", "error": answer.message, "reason": answer.status}
         return json_response(payload, status=answer.http_status, headers=answer.headers)
 
     @router.get("/post/")
