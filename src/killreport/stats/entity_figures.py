@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from killreport.db.tables import Attacker, Killmail
 from killreport.killmails.conditions import filter_conditions
@@ -47,11 +48,14 @@ class TopColumn(StrEnum):
     SOLAR_SYSTEM = "solarSystem"
 
 
+# The grouped attackers are an alias: the filter's own EXISTS on `attackers` must
+# correlate with the killmail, not with the row being grouped.
+_GROUPED = aliased(Attacker, name="grouped_attackers")
 _ATTACKER_COLUMNS: dict[TopColumn, Any] = {
-    TopColumn.CHARACTER: Attacker.character_id,
-    TopColumn.CORPORATION: Attacker.corporation_id,
-    TopColumn.ALLIANCE: Attacker.alliance_id,
-    TopColumn.SHIP_TYPE: Attacker.ship_type_id,
+    TopColumn.CHARACTER: _GROUPED.character_id,
+    TopColumn.CORPORATION: _GROUPED.corporation_id,
+    TopColumn.ALLIANCE: _GROUPED.alliance_id,
+    TopColumn.SHIP_TYPE: _GROUPED.ship_type_id,
 }
 
 
@@ -80,10 +84,11 @@ async def top_list(
         statement: Any = select(key, counted).where(*filter_conditions(filter))
     else:
         key = _ATTACKER_COLUMNS[column]
-        counted = func.count(func.distinct(Attacker.killmail_id))
+        counted = func.count(func.distinct(_GROUPED.killmail_id))
         statement = (
             select(key, counted)
-            .join(Killmail, Killmail.killmail_id == Attacker.killmail_id)
+            .select_from(_GROUPED)
+            .join(Killmail, Killmail.killmail_id == _GROUPED.killmail_id)
             .where(key.is_not(None), *filter_conditions(filter))
         )
     result = await session.execute(
