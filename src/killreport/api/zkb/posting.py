@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from killreport.api.rate_limit import KeyedRateLimiter, client_key
+from killreport.api.rate_limit import ClientAddress, RateLimiter
 from killreport.api.zkb.responses import container_of, json_response
 from killreport.jobs.posting import PostOutcome, PostStatus, post_killmail
 from killreport.jobs.scan import MissingPublisher
@@ -100,8 +100,12 @@ def _rate_limited(wait_s: float) -> Answer:
     )
 
 
-def build_router(limiter: KeyedRateLimiter) -> APIRouter:
-    """The posting routes, sharing one per-IP limiter."""
+# Posting buckets live beside the GraphQL ones (same limiter kinds), under their own keys.
+BUCKET_PREFIX = "post:"
+
+
+def build_router(limiter: RateLimiter, addresses: ClientAddress) -> APIRouter:
+    """The posting routes, sharing one per-client limiter."""
     router = APIRouter(include_in_schema=False)
 
     async def _post(request: Request, link: KillmailLink) -> Answer:
@@ -118,8 +122,10 @@ def build_router(limiter: KeyedRateLimiter) -> APIRouter:
     async def _answer(request: Request, read: KillmailLink | MalformedLink) -> Answer:
         if isinstance(read, MalformedLink):
             return Answer(MALFORMED_STATUS, f"Malformed link: {read}", status="malformed")
-        wait_s = limiter.admit(client_key(request))
-        if wait_s is not None:
+        peer = request.client.host if request.client is not None else None
+        client = addresses.of(peer, request.headers.get("x-forwarded-for"))
+        wait_s = await limiter.take(BUCKET_PREFIX + client)
+        if wait_s > 0.0:
             return _rate_limited(wait_s)
         return await _post(request, read)
 
@@ -173,6 +179,6 @@ def _page(answer: Answer | None, link: str) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
-def mount(app: FastAPI, limiter: KeyedRateLimiter) -> None:
+def mount(app: FastAPI, limiter: RateLimiter, addresses: ClientAddress) -> None:
     """Add the posting routes."""
-    app.include_router(build_router(limiter))
+    app.include_router(build_router(limiter, addresses))
