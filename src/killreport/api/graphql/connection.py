@@ -56,7 +56,7 @@ async def killmail_connection(
     try:
         async with info.context.database.transaction() as session:
             page = await list_killmails(
-                session, killmail_filter, order=order, first=first, after=after
+                session, killmail_filter, order=order, first=first, after=after, with_lines=False
             )
     except PageSizeError as exc:
         raise client_error(str(exc), PAGE_SIZE_TOO_LARGE) from exc
