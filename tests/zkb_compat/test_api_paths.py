@@ -18,6 +18,7 @@ from tests.zkb_compat.board import served_board
 from tests.zkb_compat.shapes import assert_api_element
 
 Body = dict[str, Any]
+ALLIANCE = 1354830081  # the corpus alliance with the most kills and losses (9 and 6)
 
 
 def _ids(keep: Callable[[Body], bool]) -> list[int]:
@@ -40,7 +41,7 @@ async def _get(http: aiohttp.ClientSession, path: str) -> tuple[int, Any, Any]:
 
 async def test_path_modifiers_select_what_zkillboard_would(settings: Settings) -> None:
     static = load_static()
-    character, alliance, system, ship = 312108433, 1354830081, 30000142, 670
+    character, alliance, system, ship = 312108433, ALLIANCE, 30000142, 670
     group = static.group_of_type(ship)
     constellation = static.systems[system].constellation_id
     region = static.region_of_system(system)
@@ -144,6 +145,7 @@ async def test_bad_paths_get_zkillboards_kind_of_error(embedded_settings: Settin
         "killID/5/solo/": "killID cannot be combined",
         "": "no modifiers given",
         "stats/fooID/5/": "invalid type 'fooID'",
+        "stats/factionID/5/": "invalid type 'factionID'",
         "stats/characterID/abc/": "'abc' is not a valid id",
     }
     async with (
@@ -174,6 +176,9 @@ async def test_stats_count_what_the_lists_list(settings: Settings) -> None:
         # when their stats are asked for
         status, headers, stats = await _get(http, f"/api/stats/shipTypeID/{ship}/")
         system_stats = (await _get(http, f"/api/stats/solarSystemID/{system}/"))[2]
+        alliance_kills = (await _get(http, f"/api/kills/allianceID/{ALLIANCE}/"))[2]
+        alliance_losses = (await _get(http, f"/api/losses/allianceID/{ALLIANCE}/"))[2]
+        alliance_stats = (await _get(http, f"/api/stats/allianceID/{ALLIANCE}/"))[2]
         day = _time(in_system[0]).strftime("%Y%m%d")
         history = (await _get(http, f"/api/history/{day}.json"))[2]
         r2z2_history = (await _get(http, f"/r2z2/history/{day}.json"))[2]
@@ -184,8 +189,8 @@ async def test_stats_count_what_the_lists_list(settings: Settings) -> None:
     assert stats["shipsLost"] == len(losses) > 0
     assert stats["iskLost"] == round(sum(e["zkb"]["totalValue"] for e in losses), 2)
     assert stats["iskDestroyed"] == round(sum(e["zkb"]["totalValue"] for e in kills), 2)
-    assert stats["pointsLost"] == sum(e["zkb"]["points"] for e in losses)
-    assert stats["soloLosses"] == sum(e["zkb"]["solo"] for e in losses)
+    assert stats["pointsDestroyed"] == sum(e["zkb"]["points"] for e in kills)
+    assert stats["soloKills"] == sum(e["zkb"]["solo"] for e in kills)
     total = stats["shipsDestroyed"] + stats["shipsLost"]
     assert stats["dangerRatio"] == -(-100 * stats["shipsDestroyed"] // total)
     # and the recent windows are empty (the real killmails are months old); the top lists
@@ -199,9 +204,22 @@ async def test_stats_count_what_the_lists_list(settings: Settings) -> None:
         "solarSystem",
     ]
     ships = next(t["data"] for t in stats["topAllTime"] if t["type"] == "shipType")
-    assert ships[0] == {"shipTypeID": ship, "id": ship, "kills": len(kills)}
+    assert ships[0] == {
+        "shipTypeID": ship,
+        "id": ship,
+        "kills": len(kills),
+        "isk": stats["iskDestroyed"],
+    }
     # and a location has kills only: every killmail there
     assert (system_stats["shipsDestroyed"], system_stats["shipsLost"]) == (len(in_system), 0)
+    # and an alliance's (from the daily counters) count its lists too
+    assert (alliance_stats["shipsDestroyed"], alliance_stats["shipsLost"]) == (
+        len(alliance_kills),
+        len(alliance_losses),
+    )
+    assert alliance_stats["iskLost"] == round(
+        sum(e["zkb"]["totalValue"] for e in alliance_losses), 2
+    )
     # and /api/history/ is R2Z2's daily id -> hash
     assert history == r2z2_history
     assert str(in_system[0]["killmail_id"]) in history

@@ -1,35 +1,51 @@
-"""`/api/stats/{type}ID/{id}/`: zKillboard's statistics document, from this board's killmails.
+"""`/api/stats/{type}ID/{id}/`: zKillboard's statistics document, from this board's stats.
 
-Kills put the entity among the attackers, losses on the victim (a location has kills
-only: every killmail there). All-time and recent (7 and 90 days) counts, then top lists
-of the last 7 days' kills (zKillboard's `topLists`), all-time tops (`topAllTime`) and
-the most valuable recent kills (`topIskKillIDs`).
+Figures and top lists are the read side's own (`stats.summary.entity_stats`,
+`stats.top.top_list`), the ones the pages and GraphQL show: all time, the last 7 and 90
+days, `topLists` over the last 7 days as zKillboard builds them, `topAllTime`, and the
+most valuable kills of the last 7 days (`topIskKillIDs`). A place's killmails all
+count as its kills; a place has no losses.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from killreport.api.zkb.modifiers import ENTITY_MODIFIERS, LOCATION_MODIFIERS, ModifierError
-from killreport.killmails.filters import KillmailFilter, ParticipantFilter
-from killreport.stats.entity_figures import Figures, TopColumn, figures, top_list, top_value_ids
+from killreport.api.zkb.modifiers import ModifierError
+from killreport.killmails.filters import KillmailFilter, KillmailOrder, ParticipantFilter
+from killreport.killmails.queries import list_killmails
+from killreport.stats.entities import SIDES, EntityKind
+from killreport.stats.summary import EntityStats, entity_stats
+from killreport.stats.top import TopBy, top_list
+from killreport.stats.windows import StatsWindow, window_bounds
 
-RECENT_DAYS = (7, 90)
-TOP_DAYS = 7
+# zKillboard's type names -> this board's entity kinds (one table).
+KINDS: dict[str, EntityKind] = {
+    "characterID": EntityKind.CHARACTER,
+    "corporationID": EntityKind.CORPORATION,
+    "allianceID": EntityKind.ALLIANCE,
+    "shipTypeID": EntityKind.SHIP_TYPE,
+    "groupID": EntityKind.GROUP,
+    "solarSystemID": EntityKind.SOLAR_SYSTEM,
+    "constellationID": EntityKind.CONSTELLATION,
+    "regionID": EntityKind.REGION,
+}
+# zKillboard's top lists (type, title) -> this board's groupings.
+TOP_LISTS: tuple[tuple[str, str, TopBy], ...] = (
+    ("character", "Top Characters", TopBy.PILOTS),
+    ("corporation", "Top Corporations", TopBy.CORPORATIONS),
+    ("alliance", "Top Alliances", TopBy.ALLIANCES),
+    ("shipType", "Top Ships", TopBy.SHIPS),
+    ("solarSystem", "Top Systems", TopBy.SYSTEMS),
+)
+RECENT = {"last7Days": StatsWindow.LAST_7_DAYS, "last90Days": StatsWindow.LAST_90_DAYS}
 TOP_FIRST = 10
 TOP_ISK_FIRST = 6
 MAX_ID = 2**63 - 1
-TOP_TITLES = {
-    TopColumn.CHARACTER: "Top Characters",
-    TopColumn.CORPORATION: "Top Corporations",
-    TopColumn.ALLIANCE: "Top Alliances",
-    TopColumn.SHIP_TYPE: "Top Ships",
-    TopColumn.SOLAR_SYSTEM: "Top Systems",
-}
 
 
 def _entity_id(raw: str) -> int:
@@ -38,96 +54,82 @@ def _entity_id(raw: str) -> int:
     return int(raw)
 
 
-def side_filters(kind: str, entity_id: int) -> tuple[KillmailFilter, KillmailFilter | None]:
-    """The filters of an entity's kills and losses (None: a location loses nothing)."""
-    if kind in ENTITY_MODIFIERS:
-        participant = ParticipantFilter(**{ENTITY_MODIFIERS[kind]: (entity_id,)})
-        return KillmailFilter(attacker=participant), KillmailFilter(victim=participant)
-    if kind in LOCATION_MODIFIERS:
-        if kind == "solarSystemID":
-            return KillmailFilter(solar_system_ids=(entity_id,)), None
-        if kind == "constellationID":
-            return KillmailFilter(constellation_ids=(entity_id,)), None
-        return KillmailFilter(region_ids=(entity_id,)), None
-    kinds = ", ".join((*ENTITY_MODIFIERS, *LOCATION_MODIFIERS))
-    raise ModifierError(f"invalid type {kind[:40]!r}: one of {kinds}")
+def _kind(name: str) -> EntityKind:
+    kind = KINDS.get(name)
+    if kind is None:
+        raise ModifierError(f"invalid type {name[:40]!r}: one of {', '.join(KINDS)}")
+    return kind
 
 
-def _since(filter: KillmailFilter, since: datetime) -> KillmailFilter:
-    return KillmailFilter(
-        involved=filter.involved,
-        victim=filter.victim,
-        attacker=filter.attacker,
-        solar_system_ids=filter.solar_system_ids,
-        constellation_ids=filter.constellation_ids,
-        region_ids=filter.region_ids,
-        since=since,
-    )
+def kills_filter(kind: EntityKind, entity_id: int) -> KillmailFilter:
+    """The killmails that are the entity's kills: it among the attackers, or the place."""
+    side = SIDES[kind]
+    ids: Any = (entity_id,)
+    if side.is_location:
+        return KillmailFilter(**{side.filter_field: ids})
+    return KillmailFilter(attacker=ParticipantFilter(**{side.filter_field: ids}))
+
+
+def _counts(stats: EntityStats) -> dict[str, Any]:
+    return {
+        "shipsDestroyed": stats.kills,
+        "shipsLost": stats.losses,
+        "iskDestroyed": round(stats.isk_destroyed, 2),
+        "iskLost": round(stats.isk_lost, 2),
+        "pointsDestroyed": stats.points,
+        "soloKills": stats.solo_kills,
+    }
 
 
 def _ratio(part: int, whole: int) -> int:
     return math.ceil(100 * part / whole) if whole else 0
 
 
-async def _pair(
-    session: AsyncSession, kills: KillmailFilter, losses: KillmailFilter | None
-) -> tuple[Figures, Figures]:
-    destroyed = await figures(session, kills)
-    lost = await figures(session, losses) if losses is not None else Figures(0, 0.0, 0, 0)
-    return destroyed, lost
-
-
-def _counts(destroyed: Figures, lost: Figures) -> dict[str, Any]:
-    return {
-        "shipsDestroyed": destroyed.count,
-        "shipsLost": lost.count,
-        "iskDestroyed": destroyed.isk,
-        "iskLost": lost.isk,
-        "pointsDestroyed": destroyed.points,
-        "pointsLost": lost.points,
-        "soloKills": destroyed.solo,
-        "soloLosses": lost.solo,
-    }
-
-
-async def _tops(session: AsyncSession, kills: KillmailFilter) -> list[dict[str, Any]]:
+async def _tops(
+    session: AsyncSession, kind: EntityKind, entity_id: int, window: StatsWindow, now: datetime
+) -> list[dict[str, Any]]:
     lists = []
-    for column, title in TOP_TITLES.items():
-        rows = await top_list(session, kills, column, first=TOP_FIRST)
-        lists.append(
-            {
-                "type": column.value,
-                "title": title,
-                "values": [
-                    {f"{column.value}ID": row.id, "id": row.id, "kills": row.kills} for row in rows
-                ],
-            }
-        )
+    for name, title, by in TOP_LISTS:
+        rows = await top_list(session, kind, entity_id, by, window, None, now, TOP_FIRST)
+        values = [
+            {f"{name}ID": row.id, "id": row.id, "kills": row.kills, "isk": round(row.isk, 2)}
+            for row in rows
+        ]
+        lists.append({"type": name, "title": title, "values": values})
     return lists
 
 
 async def entity_stats_document(
-    session: AsyncSession, kind: str, raw_id: str, now: datetime
+    session: AsyncSession, type_name: str, raw_id: str, now: datetime
 ) -> dict[str, Any]:
     """zKillboard's statistics document of one entity; ModifierError for a bad type or id."""
-    entity_id = _entity_id(raw_id)
-    kills, losses = side_filters(kind, entity_id)
-    destroyed, lost = await _pair(session, kills, losses)
-    document: dict[str, Any] = {"type": kind, "id": entity_id, **_counts(destroyed, lost)}
-    document["dangerRatio"] = _ratio(destroyed.count, destroyed.count + lost.count)
-    document["gangRatio"] = _ratio(destroyed.count - destroyed.solo, destroyed.count)
-    recent: dict[str, Any] = {}
-    for days in RECENT_DAYS:
-        since = now - timedelta(days=days)
-        pair = await _pair(
-            session, _since(kills, since), None if losses is None else _since(losses, since)
-        )
-        recent[f"last{days}Days"] = _counts(*pair)
-    document["recent"] = recent
-    week = _since(kills, now - timedelta(days=TOP_DAYS))
-    document["topLists"] = await _tops(session, week)
+    kind, entity_id = _kind(type_name), _entity_id(raw_id)
+    all_time = await entity_stats(session, kind, entity_id, StatsWindow.ALL_TIME, None, now)
+    document: dict[str, Any] = {"type": type_name, "id": entity_id, **_counts(all_time)}
+    document["dangerRatio"] = _ratio(all_time.kills, all_time.kills + all_time.losses)
+    document["gangRatio"] = _ratio(all_time.kills - all_time.solo_kills, all_time.kills)
+    document["iskEfficiency"] = all_time.isk_efficiency
+    document["recent"] = {
+        name: _counts(await entity_stats(session, kind, entity_id, window, None, now))
+        for name, window in RECENT.items()
+    }
+    week = StatsWindow.LAST_7_DAYS
+    document["topLists"] = await _tops(session, kind, entity_id, week, now)
     document["topAllTime"] = [
-        {"type": entry["type"], "data": entry["values"]} for entry in await _tops(session, kills)
+        {"type": entry["type"], "data": entry["values"]}
+        for entry in await _tops(session, kind, entity_id, StatsWindow.ALL_TIME, now)
     ]
-    document["topIskKillIDs"] = await top_value_ids(session, week, first=TOP_ISK_FIRST)
+    since, _until = window_bounds(week, None, now)
+    base = kills_filter(kind, entity_id)
+    recent_kills = KillmailFilter(
+        attacker=base.attacker,
+        solar_system_ids=base.solar_system_ids,
+        constellation_ids=base.constellation_ids,
+        region_ids=base.region_ids,
+        since=since,
+    )
+    page = await list_killmails(
+        session, recent_kills, order=KillmailOrder.VALUE_DESC, first=TOP_ISK_FIRST, with_lines=False
+    )
+    document["topIskKillIDs"] = [k.killmail_id for k in page.items if k.total_value is not None]
     return document
