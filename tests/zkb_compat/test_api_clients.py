@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from killreport import container as container_module
@@ -62,6 +63,15 @@ async def test_the_api_client_reads_a_board_as_it_reads_the_simulator(
                     "page 2": list(await api.character_page(character_id, 2)),
                     "raw": await api.fetcher.get_json(api.character_url(character_id, 1)),
                 }
+        async with aiohttp.ClientSession(served.url) as http:
+            async with http.get(f"/api/stats/characterID/{character_id}/") as response:
+                stats = await response.json()
+            # the system of the newest killmail has kills in the last 7 days
+            system = sim.killmail(sim.killmail_ids()[-1]).solar_system_id
+            async with http.get(f"/api/stats/solarSystemID/{system}/") as response:
+                system_stats = await response.json()
+            async with http.get(f"/api/solarSystemID/{system}/pastSeconds/604800/") as response:
+                week_kills = await response.json()
     sim_read, board_read = pages["sim"], pages["board"]
     # then it reads the same killmails, in the same order, with the same hashes and bodies
     assert len(board_read["all"]) == len(sim.state.store.by_character[character_id]) > 1
@@ -74,6 +84,13 @@ async def test_the_api_client_reads_a_board_as_it_reads_the_simulator(
         body = {k: v for k, v in element.items() if k != "zkb"}
         assert body == sim.killmail_body(element["killmail_id"])
         assert element["zkb"]["hash"] == sim.killmail(element["killmail_id"]).killmail_hash
+    # and its stats count its kills and losses; a system's week has its most valuable kills
+    assert stats["shipsDestroyed"] == len(board_read["kills"])
+    assert stats["shipsLost"] == len(board_read["losses"])
+    assert week_kills
+    by_value = sorted(week_kills, key=lambda e: (-e["zkb"]["totalValue"], -e["killmail_id"]))
+    assert system_stats["topIskKillIDs"] == [e["killmail_id"] for e in by_value][:6]
+    assert system_stats["recent"]["last7Days"]["shipsDestroyed"] == len(week_kills)
 
 
 async def test_the_history_worker_stores_from_a_board_what_it_stores_from_the_simulator(

@@ -131,5 +131,5 @@ async def entity_stats_document(
     page = await list_killmails(
         session, recent_kills, order=KillmailOrder.VALUE_DESC, first=TOP_ISK_FIRST, with_lines=False
     )
-    document["topIskKillIDs"] = [k.killmail_id for k in page.items if k.total_value is not None]
+    document["topIskKillIDs"] = [k.killmail_id for k in page.items]
     return document
