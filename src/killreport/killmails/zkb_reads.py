@@ -1,4 +1,7 @@
-"""Reads behind this board's own R2Z2: the head sequence, one sequence, a day's id -> hash."""
+"""Reads behind this board's own R2Z2: one sequence's killmail, a day's id -> hash.
+
+The head is `queries.latest_sequence`.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from killreport.db.tables import Killmail
-from killreport.killmails.repository import last_sequence
-
-
-async def head_sequence(session: AsyncSession) -> int:
-    """The newest stored sequence (0 on an empty board); R2Z2's `sequence.json`."""
-    return await last_sequence(session)
 
 
 async def killmail_at_sequence(session: AsyncSession, sequence: int) -> int | None:

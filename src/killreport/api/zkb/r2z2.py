@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 
 from killreport.api.zkb.responses import cache_headers, container_of, json_response
+from killreport.killmails.queries import latest_sequence
 from killreport.killmails.zkb_envelope import load_stored, r2z2_entry
-from killreport.killmails.zkb_reads import day_hashes, head_sequence, killmail_at_sequence
+from killreport.killmails.zkb_reads import day_hashes, killmail_at_sequence
 
 _SEQUENCE_FILE = re.compile(r"^([1-9]\d{0,18})\.json$")
 _HISTORY_FILE = re.compile(r"^(\d{8})\.json$")
@@ -35,7 +36,7 @@ async def ephemeral(request: Request, name: str) -> Response:
     database = container_of(request).database
     if name == "sequence.json":
         async with database.transaction() as session:
-            head = await head_sequence(session)
+            head = await latest_sequence(session)
         return json_response({"sequence": head}, headers={"Cache-Control": "no-cache"})
     match = _SEQUENCE_FILE.match(name)
     if match is None:
