@@ -28,6 +28,7 @@ HASH = "0123456789abcdef0123456789abcdef01234567"
         f"https://esi.evetech.net/killmails/123/{HASH}/",
         f"  esi.evetech.net/killmails/123/{HASH.upper()}?datasource=tranquility \n",
         f"http://esi.tech.ccp.is/latest/killmails/123/{HASH}/",
+        f"<url=killReport:123:{HASH}>Kill: Someone (Rifter)</url>",
     ],
 )
 def test_every_form_of_the_esi_link_reads_as_id_and_hash(text: str) -> None:

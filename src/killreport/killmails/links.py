@@ -3,7 +3,8 @@
 Accepted: `https://esi.evetech.net/latest/killmails/123/<40 hex>/?datasource=tranquility`
 and every variant of it: with or without the scheme, a version prefix (`latest`, `v1`,
 `legacy`, `dev`...), the trailing slash or a query string; the old `esi.tech.ccp.is`
-host; surrounding whitespace. Anything else is a `MalformedLink` saying what is wrong.
+host; surrounding whitespace. The in-game chat link (`<url=killReport:123:<hash>>...`)
+names the same pair and is read too. Anything else is a `MalformedLink` saying why.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ MAX_LINK_LENGTH = 500
 _VERSION = re.compile(r"^(latest|legacy|dev|v\d+)$")
 _HASH = re.compile(r"^[0-9a-f]{40}$")
 _ID = re.compile(r"^[1-9]\d{0,18}$")
+_IN_GAME = re.compile(r"killReport:(\d+):([0-9A-Fa-f]+)")
 LINK_EXAMPLE = (
     "https://esi.evetech.net/latest/killmails/123456789/0123456789abcdef0123456789abcdef01234567/"
 )
@@ -55,6 +57,9 @@ def parse_link(text: str) -> KillmailLink:
         raise MalformedLink(f"paste an ESI killmail link, like {LINK_EXAMPLE}")
     if len(link) > MAX_LINK_LENGTH:
         raise MalformedLink("that is too long for an ESI killmail link")
+    in_game = _IN_GAME.search(link)
+    if in_game is not None:
+        return check_id_and_hash(in_game.group(1), in_game.group(2))
     if "://" not in link:
         link = f"https://{link}"
     parts = urlsplit(link)
