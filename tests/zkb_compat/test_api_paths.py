@@ -116,6 +116,7 @@ async def test_path_modifiers_select_what_zkillboard_would(settings: Settings) -
             assert {k: v for k, v in element.items() if k != "zkb"} == real[element["killmail_id"]]
         # and the answer may be cached for an hour, like zKillboard's
         assert headers["Cache-Control"] == "public, max-age=3600"
+        assert headers["Access-Control-Allow-Origin"] == "*"
         expires = parsedate_to_datetime(headers["Expires"])
         assert abs((expires - now - timedelta(hours=1)).total_seconds()) < 120
     assert [e["killmail_id"] for e in page_two[2]] == paged[3:6]

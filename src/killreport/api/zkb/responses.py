@@ -13,6 +13,9 @@ from killreport.container import Container
 
 # zKillboard's API answers are cached for an hour (Cache-Control plus Expires).
 API_MAX_AGE_S = 3600
+# zKillboard lets browser tools on any origin read its API and post killmails; these are
+# public reads and a rate-limited, credential-less post, so the same holds here.
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, POST"}
 
 
 def container_of_app(app: FastAPI) -> Container:
@@ -29,9 +32,12 @@ def container_of(request: Request) -> Container:
 def json_response(
     payload: Any, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    """A JSON response serialised by orjson."""
+    """A JSON response serialised by orjson, readable from any origin."""
     return Response(
-        orjson.dumps(payload), status_code=status, headers=headers, media_type="application/json"
+        orjson.dumps(payload),
+        status_code=status,
+        headers={**CORS_HEADERS, **(headers or {})},
+        media_type="application/json",
     )
 
 
