@@ -46,6 +46,7 @@ def test_every_form_of_the_esi_link_reads_as_id_and_hash(text: str) -> None:
         ("https://esi.evetech.net/latest/killmails/123/", "/killmails/<id>/<hash>/"),
         ("https://esi.evetech.net/latest/killmails/0123/" + HASH, "not a killmail id"),
         ("https://esi.evetech.net/latest/killmails/123/abc/", "40 hexadecimal"),
+        (f"https://esi.evetech.net/latest/killmails/{2**63}/{HASH}/", "not a killmail id"),
     ],
 )
 def test_a_malformed_link_says_what_is_wrong(text: str, says: str) -> None:

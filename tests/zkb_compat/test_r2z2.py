@@ -78,8 +78,10 @@ async def test_entries_sequence_and_history_have_zkillboards_shapes(
                 entries.append(await response.json())
         async with http.get(f"/r2z2/ephemeral/{head + 1}.json") as response:
             after_head = (response.status, await response.json())
-        async with http.get("/r2z2/ephemeral/latest.json") as response:
-            malformed = response.status
+        malformed = []
+        for name in ("latest.json", f"{2**64}.json", "0.json"):
+            async with http.get(f"/r2z2/ephemeral/{name}") as response:
+                malformed.append(response.status)
         first = entries[0]
         day = datetime.strptime(first["esi"]["killmail_time"], "%Y-%m-%dT%H:%M:%SZ")
         async with http.get(f"/r2z2/history/{day:%Y%m%d}.json") as response:
@@ -99,7 +101,7 @@ async def test_entries_sequence_and_history_have_zkillboards_shapes(
         assert entry["uploaded_at"] <= datetime.now(UTC).timestamp()
     # and one not yet stored is R2Z2's 404; the day lists id -> hash; the future is 404
     assert after_head == (404, {"error": "Not found"})
-    assert malformed == 404
+    assert malformed == [404, 404, 404]
     assert history[str(first["killmail_id"])] == first["hash"]
     same_day = [e for e in entries if e["esi"]["killmail_time"].startswith(f"{day:%Y-%m-%d}")]
     assert history == {str(e["killmail_id"]): e["hash"] for e in same_day}

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 ESI_HOSTS = frozenset(("esi.evetech.net", "esi.tech.ccp.is"))
 HASH_LENGTH = 40
 MAX_LINK_LENGTH = 500
+MAX_ID = 2**63 - 1  # the database's BIGINT
 
 _VERSION = re.compile(r"^(latest|legacy|dev|v\d+)$")
 _HASH = re.compile(r"^[0-9a-f]{40}$")
@@ -40,7 +41,7 @@ class KillmailLink:
 
 def check_id_and_hash(killmail_id: str, killmail_hash: str) -> KillmailLink:
     """Validate an id and a hash as they appear in a link or an API path."""
-    if not _ID.match(killmail_id):
+    if not _ID.match(killmail_id) or int(killmail_id) > MAX_ID:
         raise MalformedLink(f"{killmail_id[:40]!r} is not a killmail id (a positive number)")
     lowered = killmail_hash.lower()
     if not _HASH.match(lowered):

@@ -18,7 +18,7 @@ from killreport.killmails.queries import latest_sequence
 from killreport.killmails.zkb_envelope import load_stored, r2z2_entry
 from killreport.killmails.zkb_reads import day_hashes, killmail_at_sequence
 
-_SEQUENCE_FILE = re.compile(r"^([1-9]\d{0,18})\.json$")
+_SEQUENCE_FILE = re.compile(r"^([1-9]\d{0,17})\.json$")  # within BIGINT
 _HISTORY_FILE = re.compile(r"^(\d{8})\.json$")
 # A stored entry never changes; R2Z2 lets them be cached for a day.
 ENTRY_MAX_AGE_S = 86_400
