@@ -88,6 +88,8 @@ async def test_entries_sequence_and_history_have_zkillboards_shapes(
             history = await response.json()
         async with http.get("/r2z2/history/29991231.json") as response:
             future = response.status
+        async with http.get("/r2z2/history/totals.json") as response:
+            totals = await response.json()
     # then entries are dense by sequence and each has the real samples' shape
     assert head == len(corpus())
     assert [e["sequence_id"] for e in entries] == list(range(1, head + 1))
@@ -106,3 +108,6 @@ async def test_entries_sequence_and_history_have_zkillboards_shapes(
     same_day = [e for e in entries if e["esi"]["killmail_time"].startswith(f"{day:%Y-%m-%d}")]
     assert history == {str(e["killmail_id"]): e["hash"] for e in same_day}
     assert future == 404
+    # and totals.json counts every stored killmail by its day
+    assert totals[f"{day:%Y%m%d}"] == len(same_day)
+    assert sum(totals.values()) == head

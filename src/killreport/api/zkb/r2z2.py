@@ -3,7 +3,8 @@
 `ephemeral/sequence.json` is the newest stored `sequence`; `ephemeral/{n}.json` is the
 killmail stored under sequence n (dense: one per killmail, in storage order), 404 when
 none is stored yet; `history/{YYYYMMDD}.json` maps every killmail of a UTC day to its
-hash. Shapes are zKillboard's (esi-facts §8b).
+hash, `history/totals.json` counts them per day (for finding days to repair). Shapes are
+zKillboard's (esi-facts §8b).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 
 from killreport.api.zkb.responses import cache_headers, container_of, json_response
-from killreport.killmails.queries import latest_sequence
+from killreport.killmails.filters import KillmailFilter
+from killreport.killmails.queries import killmail_date_counts, latest_sequence
 from killreport.killmails.zkb_envelope import load_stored, r2z2_entry
 from killreport.killmails.zkb_reads import day_hashes, killmail_at_sequence
 
@@ -52,6 +54,13 @@ async def ephemeral(request: Request, name: str) -> Response:
 @router.get("/history/{name}")
 async def history(request: Request, name: str) -> Response:
     """`YYYYMMDD.json`: id -> hash of every killmail of that UTC day (404 after today)."""
+    if name == "totals.json":
+        async with container_of(request).database.transaction() as session:
+            counts = await killmail_date_counts(session, KillmailFilter(), None, None)
+        return json_response(
+            {f"{c.day:%Y%m%d}": c.count for c in counts},
+            headers={"Cache-Control": "public, max-age=300"},
+        )
     match = _HISTORY_FILE.match(name)
     if match is None:
         return _not_found()
