@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     sso_callback_url: str = "http://127.0.0.1:8000/auth/callback"
     secret_key: SecretStr = SecretStr("")
 
+    # Killmails posted by link (`/post/`, `/api/killmail/add/...`): per-IP token bucket.
+    killmail_post_per_minute: float = Field(6.0, gt=0.0, le=6000.0)
+    killmail_post_burst: int = Field(5, ge=1, le=1000)
+
     # Process behaviour.
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)

@@ -6,6 +6,7 @@ import logging
 import re
 
 import pytest
+from graphql import get_introspection_query
 
 from killreport.api.graphql import killmail_query
 from killreport.settings import Settings
@@ -47,8 +48,9 @@ async def test_hostile_queries_are_refused_before_they_run(embedded_settings: Se
             "query ($n: Int!) { killmails(first: $n) { edges { cursor } } }", {"n": 100000}
         )
         huge_status, huge = await api.post("{ killmails { edges { cursor } } }" + " " * 1_000_000)
-        # and sensible queries still run
+        # and sensible queries still run, GraphiQL's introspection among them
         fine = await api.data("{ killmails(first: 100) { edges { node { killmailId } } } }")
+        schema = await api.data(get_introspection_query(descriptions=True))
     # then each is refused with its code, without data
     assert deep_status == 200 and deep["data"] is None
     assert deep["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
@@ -61,6 +63,7 @@ async def test_hostile_queries_are_refused_before_they_run(embedded_settings: Se
     assert by_variable[1]["errors"][0]["extensions"]["code"] == "PAGE_SIZE_TOO_LARGE"
     assert huge_status == 413 and huge["errors"][0]["extensions"]["code"] == "DOCUMENT_TOO_LARGE"
     assert len(fine["killmails"]["edges"]) == 100
+    assert any(t["name"] == "Killmail" for t in schema["__schema"]["types"])
     assert (costly_status, big_page_status) == (200, 200)
 
 

@@ -95,7 +95,7 @@ async def _members(
 ) -> tuple[list[Entity], PageInfo]:
     entity_kind = EntityKind(kind.value)
     try:
-        async with info.context.database.transaction() as session:
+        async with info.context.session() as session:
             page: EntityPage = await list_members(
                 session,
                 kind,
@@ -221,7 +221,7 @@ class EntityQuery:
                 raise client_error("location.kind must be SOLAR_SYSTEM, CONSTELLATION or REGION")
             place = (kind, parse_id(location.id, "location.id"))
         try:
-            async with info.context.database.transaction() as session:
+            async with info.context.session() as session:
                 entries = await leaderboard(
                     session, LeaderboardBy(by), StatsWindow(window), at, now(), place, first
                 )
@@ -239,7 +239,7 @@ class EntityQuery:
     ) -> list[SearchHitType]:
         wanted = tuple(SearchKind(k) for k in kinds) if kinds else None
         try:
-            async with info.context.database.transaction() as session:
+            async with info.context.session() as session:
                 hits = await search(session, text, wanted, first)
         except ValueError as exc:
             raise client_error(str(exc)) from exc

@@ -85,7 +85,7 @@ class Entity:
         window: StatsWindowEnum = StatsWindow.ALL_TIME,  # type: ignore[valid-type]
         at: date | None = None,
     ) -> EntityStatsType:
-        async with info.context.database.transaction() as session:
+        async with info.context.session() as session:
             found = await entity_stats(
                 session, self._kind(), self.entity_id, StatsWindow(window), at, now()
             )
@@ -101,7 +101,7 @@ class Entity:
         first: int = DEFAULT_TOP,
     ) -> list[TopEntryType]:
         try:
-            async with info.context.database.transaction() as session:
+            async with info.context.session() as session:
                 entries = await top_list(
                     session, self._kind(), self.entity_id, TopBy(by), StatsWindow(window),
                     at, now(), first,
@@ -115,7 +115,7 @@ async def _snapshots(
     info: Info, kind: EntityKind, entity_id: int, days: int
 ) -> list[SnapshotPointType]:
     try:
-        async with info.context.database.transaction() as session:
+        async with info.context.session() as session:
             points = await snapshots(session, kind, entity_id, days, now())
     except ValueError as exc:
         raise client_error(str(exc)) from exc
@@ -128,7 +128,7 @@ async def _snapshots(
 
 
 async def _metrics(info: Info, kind: EntityKind, entity_id: int) -> GrowthMetricsType:
-    async with info.context.database.transaction() as session:
+    async with info.context.session() as session:
         return GrowthMetricsType.of(await growth_metrics(session, kind, entity_id, now()))
 
 

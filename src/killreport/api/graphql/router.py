@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -61,15 +62,21 @@ def install_graphql(app: FastAPI, container: Container) -> None:
         )
     )
 
-    async def context(connection: HTTPConnection) -> GraphQLContext:
+    async def context(connection: HTTPConnection) -> AsyncIterator[GraphQLContext]:
         state = connection.scope.get("state") or {}
-        return GraphQLContext(container, str(state.get("request_id") or secrets.token_hex(8)))
+        request_id = str(state.get("request_id") or secrets.token_hex(8))
+        graphql_context = GraphQLContext(container, request_id)
+        try:
+            yield graphql_context
+        finally:
+            await graphql_context.reads.close()
 
     router = VendoredIdeRouter(
         schema,
         graphql_ide="graphiql" if settings.graphql_ide else None,
         allow_queries_via_get=True,
-        context_getter=context,
+        # A FastAPI dependency with yield: the read session closes after the response.
+        context_getter=context,  # type: ignore[arg-type]
     )
     app.include_router(router, prefix=GRAPHQL_PATH)
     if settings.graphql_ide:
