@@ -75,10 +75,13 @@ async def _walk(
 def _expected(
     everything: list[KillmailDetail], f: KillmailFilter, order: KillmailOrder
 ) -> list[int]:
-    return [
-        k.killmail_id
-        for k in sorted((k for k in everything if matches(f, k)), key=_order_key(order))
-    ]
+    # An order by value lists only killmails with a value.
+    listed = (
+        k
+        for k in everything
+        if matches(f, k) and (order is not KillmailOrder.VALUE_DESC or k.total_value is not None)
+    )
+    return [k.killmail_id for k in sorted(listed, key=_order_key(order))]
 
 
 def _pool(everything: list[KillmailDetail]) -> dict[str, list[Any]]:

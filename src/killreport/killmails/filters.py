@@ -29,7 +29,10 @@ class SecuritySpace(StrEnum):
 
 
 class KillmailOrder(StrEnum):
-    """The orders a killmail list can be walked in (each has its keyset cursor)."""
+    """The orders a killmail list can be walked in (each has its keyset cursor).
+
+    VALUE_DESC lists only killmails with a known total value.
+    """
 
     TIME_DESC = "TIME_DESC"
     TIME_ASC = "TIME_ASC"

@@ -83,9 +83,9 @@ def decode_cursor(order: KillmailOrder, cursor: str) -> _Position:
         if name != order.value or not isinstance(killmail_id, int):
             raise BadCursor(f"cursor is not one of order {order.value}")
         if order is KillmailOrder.VALUE_DESC:
-            if key is not None and not isinstance(key, int | float):
+            if not isinstance(key, int | float) or isinstance(key, bool):
                 raise BadCursor("cursor value is not a number")
-            return _Position(None if key is None else float(key), None, killmail_id)
+            return _Position(float(key), None, killmail_id)
         time = datetime.fromisoformat(key)
         if time.tzinfo is None:
             raise BadCursor("cursor time has no time zone")
@@ -103,9 +103,7 @@ def _after(order: KillmailOrder, at: _Position) -> ColumnElement[bool]:
     if order is KillmailOrder.TIME_ASC:
         return and_(time >= at.time, or_(time > at.time, kid > at.killmail_id))
     value = Killmail.total_value
-    if at.value is None:
-        return and_(value.is_(None), kid < at.killmail_id)
-    return or_(value < at.value, and_(value == at.value, kid < at.killmail_id), value.is_(None))
+    return and_(value <= at.value, or_(value < at.value, kid < at.killmail_id))
 
 
 def _ordered(statement: Select[Any], order: KillmailOrder) -> Select[Any]:
@@ -113,7 +111,8 @@ def _ordered(statement: Select[Any], order: KillmailOrder) -> Select[Any]:
         return statement.order_by(Killmail.killmail_time.desc(), Killmail.killmail_id.desc())
     if order is KillmailOrder.TIME_ASC:
         return statement.order_by(Killmail.killmail_time.asc(), Killmail.killmail_id.asc())
-    return statement.order_by(Killmail.total_value.desc().nulls_last(), Killmail.killmail_id.desc())
+    # Only valued killmails (see list_killmails), so the value index serves the order.
+    return statement.order_by(Killmail.total_value.desc(), Killmail.killmail_id.desc())
 
 
 async def list_killmails(
@@ -132,6 +131,9 @@ async def list_killmails(
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise PageSizeError(f"first must be between 1 and {MAX_PAGE_SIZE}, got {first}")
     conditions = filter_conditions(filter)
+    if order is KillmailOrder.VALUE_DESC:
+        # Killmails nobody could price have no place in an order by value.
+        conditions.append(Killmail.total_value.is_not(None))
     if after is not None:
         conditions.append(_after(order, decode_cursor(order, after)))
     statement = _ordered(select(KILLMAILS).where(*conditions), order).limit(first + 1)
