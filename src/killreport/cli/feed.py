@@ -111,7 +111,7 @@ def _age_s(now: datetime, then: datetime | None) -> float | None:
 
 async def feed_status(container: Container) -> dict[str, Any]:
     """`killreport status` section: killmail totals and how far the R2Z2 cursor lags."""
-    async with container.database.transaction() as session:
+    async with container.database.reading() as session:
         count, last_sequence, newest, last_ingest = (
             await session.execute(
                 select(

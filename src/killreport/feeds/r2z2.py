@@ -65,7 +65,7 @@ class FeedConfig:
 
 async def read_cursor(database: Database) -> int | None:
     """The next sequence to read, or None before the first run."""
-    async with database.transaction() as session:
+    async with database.reading() as session:
         return await session.scalar(
             select(FeedCursor.position).where(FeedCursor.name == CURSOR_NAME)
         )

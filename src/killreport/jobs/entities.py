@@ -89,7 +89,7 @@ async def queue_expired(
     moment = now or _now()
     expired: set[int] = set()
     async for batch in _stored_id_pages(database, spec):
-        async with database.transaction() as session:
+        async with database.reading() as session:
             expired |= await repository.expired_ids(session, spec, batch, moment)
     return await publish_ids(bus, kind, expired)
 
@@ -111,7 +111,7 @@ async def _stored_id_pages(
     """Stored ids of a kind in ascending pages, one short transaction per page."""
     after = -1
     while True:
-        async with database.transaction() as session:
+        async with database.reading() as session:
             batch = await repository.next_ids(session, spec, after=after, limit=page)
         if not batch:
             return
@@ -121,7 +121,7 @@ async def _stored_id_pages(
 
 async def queue_character_corporations(database: Database, bus: MessageBus) -> int:
     """`queue character-corporations`: corporations stored characters belong to but missing."""
-    async with database.transaction() as session:
+    async with database.reading() as session:
         missing = await repository.missing_character_corporations(session)
     return await publish_ids(bus, EntityKind.CORPORATION, missing)
 
