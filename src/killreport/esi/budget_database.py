@@ -9,9 +9,9 @@ into a `MemoryBudgetStore`, applies the same step and writes it back. Any number
 processes on one database therefore stay within one request rate, one error-limit floor
 and one set of groups together.
 
-Cost per request: a request that must wait only reads (WAL readers never wait for the
-writer) and sleeps as long as the rules say; an admission and a settle are one short
-write each. Times are the host's wall clock: processes on one SQLite file share a host;
+Cost per request: an admission and a settle are one short write each; a process that
+was refused polls with reads (WAL readers never wait for the writer) and sleeps as long
+as the rules say. Times are the host's wall clock: processes on one SQLite file share a host;
 PostgreSQL processes on several hosts need synchronised clocks (or Redis, which uses
 its own).
 """
@@ -61,6 +61,8 @@ class DatabaseBudgetStore:
         self.policy = policy
         self.name = name
         self.clock = clock
+        # Whether this process's last look was refused: then it polls with reads.
+        self._refused = False
 
     def _model(self, raw: str | None, now: float) -> MemoryBudgetStore:
         model = MemoryBudgetStore(self.policy, clock=lambda: now)
@@ -92,12 +94,13 @@ class DatabaseBudgetStore:
     async def try_acquire(self, request_id: str, bucket: Bucket | None) -> float:
         """Admit the request (0.0) or say how many seconds to wait."""
         try:
-            # A read first: a request that has to wait never takes the write lock.
-            wait_s = await self._model(await self._read(), self.clock()).try_acquire(
-                request_id, bucket
-            )
-            if wait_s > 0:
-                return max(wait_s, MIN_WAIT_S)
+            if self._refused:
+                # Waiting: look with a read first, so a request that must wait longer
+                # never takes the write lock (WAL readers do not wait for the writer).
+                model = self._model(await self._read(), self.clock())
+                wait_s = await model.try_acquire(request_id, bucket)
+                if wait_s > 0:
+                    return max(wait_s, MIN_WAIT_S)
             async with self.database.transaction() as session:
                 raw = await self._locked_state(session)
                 now = self.clock()
@@ -107,6 +110,7 @@ class DatabaseBudgetStore:
                     await self._save(session, model, now)
         except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:
             raise EsiBudgetUnavailable(f"ESI budget store unreachable: {exc}") from exc
+        self._refused = wait_s > 0
         return wait_s if wait_s == 0 else max(wait_s, MIN_WAIT_S)
 
     async def settle(
