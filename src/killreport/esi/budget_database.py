@@ -18,9 +18,11 @@ its own).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import cast
 
 import orjson
@@ -45,6 +47,13 @@ MIN_WAIT_S = 0.02
 Clock = Callable[[], float]
 
 
+@dataclass(eq=False, slots=True)
+class _Settle:
+    request_id: str
+    bucket: Bucket | None
+    observation: Observation | None  # None: an admission given back unsent
+
+
 class DatabaseBudgetStore:
     """Budget state in the application database, shared by every process that opens it."""
 
@@ -63,6 +72,9 @@ class DatabaseBudgetStore:
         self.clock = clock
         # Whether this process's last look was refused: then it polls with reads.
         self._refused = False
+        # Settles not yet written; the next write of this process carries them all.
+        self._unsettled: list[_Settle] = []
+        self._writing = asyncio.Lock()
 
     def _model(self, raw: str | None, now: float) -> MemoryBudgetStore:
         model = MemoryBudgetStore(self.policy, clock=lambda: now)
@@ -79,54 +91,82 @@ class DatabaseBudgetStore:
             raw = await session.scalar(query)
         return cast(str | None, raw)
 
-    async def _save(self, session: AsyncSession, model: MemoryBudgetStore, now: float) -> None:
-        await session.execute(
-            update(_TABLE)
-            .where(_TABLE.c.name == self.name)
-            .values(state=orjson.dumps(model.dump_state()).decode(), updated_at_ms=int(now * 1000))
-        )
-
     async def _read(self) -> str | None:
         async with self.database.reading() as session:
             raw = await session.scalar(select(_TABLE.c.state).where(_TABLE.c.name == self.name))
         return cast(str | None, raw)
 
+    async def _write(
+        self, request_ids: Sequence[str] = (), bucket: Bucket | None = None
+    ) -> tuple[int, float]:
+        """One writing unit: every queued settle, then admit `request_ids` while allowed."""
+        async with self._writing:
+            if not request_ids and not self._unsettled:
+                return 0, 0.0  # a write that just finished carried the caller's settle
+            settles, self._unsettled = self._unsettled, []
+            try:
+                async with self.database.transaction() as session:
+                    raw = await self._locked_state(session)
+                    now = self.clock()
+                    model = self._model(raw, now)
+                    for item in settles:
+                        if item.observation is None:
+                            await model.release(item.request_id, item.bucket)
+                        else:
+                            await model.settle(item.request_id, item.bucket, item.observation)
+                    admitted, wait_s = await model.try_acquire_many(request_ids, bucket)
+                    if settles or admitted:
+                        state = orjson.dumps(model.dump_state()).decode()
+                        await session.execute(
+                            update(_TABLE)
+                            .where(_TABLE.c.name == self.name)
+                            .values(state=state, updated_at_ms=int(now * 1000))
+                        )
+            except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:
+                # Kept for the next write; unwritten, a reservation runs out after hold_s.
+                self._unsettled[:0] = settles
+                raise EsiBudgetUnavailable(f"ESI budget store unreachable: {exc}") from exc
+        return admitted, wait_s
+
+    async def try_acquire_many(
+        self, request_ids: Sequence[str], bucket: Bucket | None
+    ) -> tuple[int, float]:
+        """Admit the requests in order while the budget allows: (admitted, wait for the rest)."""
+        if self._refused and not self._unsettled:
+            # Waiting: look with a read first, so a process that must wait longer never
+            # takes the write lock (WAL readers do not wait for the writer).
+            try:
+                raw = await self._read()
+            except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:
+                raise EsiBudgetUnavailable(f"ESI budget store unreachable: {exc}") from exc
+            admitted, wait_s = await self._model(raw, self.clock()).try_acquire_many(
+                request_ids[:1], bucket
+            )
+            if not admitted:
+                return 0, max(wait_s, MIN_WAIT_S)
+        admitted, wait_s = await self._write(request_ids, bucket)
+        self._refused = admitted < len(request_ids)
+        return admitted, max(wait_s, MIN_WAIT_S) if wait_s > 0 else 0.0
+
     async def try_acquire(self, request_id: str, bucket: Bucket | None) -> float:
         """Admit the request (0.0) or say how many seconds to wait."""
-        try:
-            if self._refused:
-                # Waiting: look with a read first, so a request that must wait longer
-                # never takes the write lock (WAL readers do not wait for the writer).
-                model = self._model(await self._read(), self.clock())
-                wait_s = await model.try_acquire(request_id, bucket)
-                if wait_s > 0:
-                    return max(wait_s, MIN_WAIT_S)
-            async with self.database.transaction() as session:
-                raw = await self._locked_state(session)
-                now = self.clock()
-                model = self._model(raw, now)
-                wait_s = await model.try_acquire(request_id, bucket)
-                if wait_s == 0:
-                    await self._save(session, model, now)
-        except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:
-            raise EsiBudgetUnavailable(f"ESI budget store unreachable: {exc}") from exc
-        self._refused = wait_s > 0
-        return wait_s if wait_s == 0 else max(wait_s, MIN_WAIT_S)
+        _, wait_s = await self.try_acquire_many([request_id], bucket)
+        return wait_s
+
+    async def release(self, request_id: str, bucket: Bucket | None) -> None:
+        """Give back an admission whose request was never sent."""
+        await self._flush(_Settle(request_id, bucket, None))
 
     async def settle(
         self, request_id: str, bucket: Bucket | None, observation: Observation
     ) -> None:
-        """Release the reservation and learn from the answer."""
-        try:
-            async with self.database.transaction() as session:
-                raw = await self._locked_state(session)
-                now = self.clock()
-                model = self._model(raw, now)
-                await model.settle(request_id, bucket, observation)
-                await self._save(session, model, now)
-        except (SQLAlchemyError, OSError, DatabaseUnavailable) as exc:
-            # The reservation runs out by itself after `hold_s`; the caller still learns.
-            raise EsiBudgetUnavailable(f"ESI budget store unreachable: {exc}") from exc
+        """Release the reservation and learn from the answer (written before this returns)."""
+        await self._flush(_Settle(request_id, bucket, observation))
+
+    async def _flush(self, item: _Settle) -> None:
+        # Group commit: settles that arrive while a write runs all go in the next one.
+        self._unsettled.append(item)
+        await self._write()
 
     async def snapshot(self) -> BudgetSnapshot:
         """The state now, read from the database."""

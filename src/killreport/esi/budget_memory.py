@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +128,22 @@ class MemoryBudgetStore:
         if group is not None:
             group.pending[request_id] = now + max(policy.hold_s, group.window_s or 0.0)
         return 0.0
+
+    async def try_acquire_many(
+        self, request_ids: Sequence[str], bucket: Bucket | None
+    ) -> tuple[int, float]:
+        """Admit the requests in order while the budget allows: (admitted, wait for the rest)."""
+        for admitted, request_id in enumerate(request_ids):
+            wait_s = await self.try_acquire(request_id, bucket)
+            if wait_s > 0:
+                return admitted, wait_s
+        return len(request_ids), 0.0
+
+    async def release(self, request_id: str, bucket: Bucket | None) -> None:
+        """Give back an admission that was never sent (its slot of the rate window stays used)."""
+        self._in_flight.pop(request_id, None)
+        if bucket is not None:
+            self._group(bucket).pending.pop(request_id, None)
 
     async def settle(
         self, request_id: str, bucket: Bucket | None, observation: Observation
