@@ -5,7 +5,7 @@ whether the database then holds the simulator's corporation, alliance and name f
 every character. The seed needed 93,000 requests, ~31 minutes and ~2 GB; the goal
 (issue 16) with every character's details 35 days old and 1 % of characters moved or
 renamed: under 2 % of 93,000 requests, under 2 minutes, under 200 MB.
-Run: `.venv/bin/python bench/characters.py [--changed 0.0025]`.
+Run: `.venv/bin/python bench/characters.py [--changed 0.0045]`.
 
 The figures are the refresher's own: the `large` simulator runs as a separate process
 (`killreport sim serve`), and a child process stores the 93,000 characters with their
@@ -13,7 +13,7 @@ alliances and corporations as a monthly refresh finds them (details fetched 35 d
 expired 34 days ago), so this process only ever holds what `sync characters` (the bulk
 affiliation and name refresh, then the detail fetches it queues) holds. `--changed`
 moves and renames that share of each entity kind in the simulator first
-(`/_sim/advance`, days=0); 0.25 % of each kind changes about 1 % of characters
+(`/_sim/advance`, days=0); 0.45 % of each kind changes about 1 % of characters
 (movers, renamed, and members of corporations that changed alliance). The check reads
 the simulator's truth through its own bulk routes after the figures are taken.
 """
@@ -232,7 +232,7 @@ def main(changed: float) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--changed", type=float, default=0.0025, help="share of entities changed")
+    parser.add_argument("--changed", type=float, default=0.0045, help="share of entities changed")
     parser.add_argument("--seed-into", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_into:

@@ -8,6 +8,7 @@ they changed; `queue_character_details()` refreshes the oldest details a few per
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 IDS_PER_MESSAGE = 100
 # Stored ids read per transaction when a job walks a whole entity table.
 ID_PAGE = 1000
+# Pages of 1,000 characters whose bulk calls run at once in the monthly refresh.
+PAGES_IN_FLIGHT = 4
 
 
 def _now() -> datetime:
@@ -175,33 +178,51 @@ async def queue_characters(
         queued = await publish_ids(bus, EntityKind.CHARACTER, ids)
         return CharacterRefresh(queued=queued)
     spec = ENTITY_SPECS[EntityKind.CHARACTER]
-    checked = changed_total = renamed_total = queued_total = 0
-    async for batch in _stored_id_pages(database, spec, page=AFFILIATION_BATCH):
-        answered = await client.affiliations(batch)
-        names = await _character_names(client, batch)
-        moment = now or _now()
-        affiliations = [
-            Affiliation(a.character_id, a.corporation_id, a.alliance_id, a.faction_id)
-            for a in answered
-        ]
-        async with database.transaction() as session:
-            changed = await repository.apply_affiliations(session, affiliations, moment)
-            renamed = await repository.apply_character_names(session, names)
-        # A character ESI did not answer for is fetched in detail (a 404 marks it deleted).
-        unanswered = set(batch) - {a.character_id for a in affiliations}
-        wanted = changed | renamed | unanswered
-        queued_total += await publish_ids(bus, EntityKind.CHARACTER, wanted)
-        checked += len(batch)
-        changed_total += len(changed)
-        renamed_total += len(renamed)
+    totals = {"checked": 0, "changed": 0, "renamed": 0, "queued": 0}
+    # The bulk calls of a few pages overlap: a page waits mostly for ESI, not the database.
+    room = asyncio.Semaphore(PAGES_IN_FLIGHT)
+
+    async def refresh(batch: list[int]) -> None:
+        try:
+            answered, names = await asyncio.gather(
+                client.affiliations(batch), _character_names(client, batch)
+            )
+            moment = now or _now()
+            affiliations = [
+                Affiliation(a.character_id, a.corporation_id, a.alliance_id, a.faction_id)
+                for a in answered
+            ]
+            async with database.transaction() as session:
+                changed = await repository.apply_affiliations(session, affiliations, moment)
+                renamed = await repository.apply_character_names(session, names)
+            # A character ESI did not answer for is fetched in detail (a 404 marks it deleted).
+            unanswered = set(batch) - {a.character_id for a in affiliations}
+            queued = await publish_ids(bus, EntityKind.CHARACTER, changed | renamed | unanswered)
+            # Added after every await: the pages' tasks share these counters.
+            totals["queued"] += queued
+            totals["checked"] += len(batch)
+            totals["changed"] += len(changed)
+            totals["renamed"] += len(renamed)
+        finally:
+            room.release()
+
+    try:
+        async with asyncio.TaskGroup() as pages:
+            async for batch in _stored_id_pages(database, spec, page=AFFILIATION_BATCH):
+                await room.acquire()
+                pages.create_task(refresh(batch))
+    except ExceptionGroup as failed:
+        # Callers handle the ESI and bus errors themselves, not a group of them.
+        raise failed.exceptions[0] from failed
+    result = CharacterRefresh(**totals)
     logger.info(
         "character refresh: %d checked, %d changed affiliation, %d renamed, %d queued",
-        checked,
-        changed_total,
-        renamed_total,
-        queued_total,
+        result.checked,
+        result.changed,
+        result.renamed,
+        result.queued,
     )
-    return CharacterRefresh(checked, changed_total, renamed_total, queued_total)
+    return result
 
 
 # Share of stored characters whose expired details are refreshed per daily run: every
