@@ -16,8 +16,11 @@ Four limits decide whether a request may go now (esi-facts §2):
 * a global request rate: at most `max_rps` admissions in any `rps_window_s`;
 * a global concurrency cap.
 
-The state lives in a `BudgetStore`: in-process (`budget_memory`) or in Redis
-(`budget_redis`, atomic Lua, shared by every process and host).
+The state lives in a `BudgetStore`: in-process (`budget_memory`), in Redis
+(`budget_redis`, atomic Lua, shared by every process and host) or in the application
+database (`budget_database`, one writing unit per step, shared by every process on it:
+the embedded deployment's). A store whose steps are costly admits a bucket's waiters
+in batches, one step for all of them (`BatchBudgetStore`).
 """
 
 from __future__ import annotations
