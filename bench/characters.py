@@ -13,7 +13,7 @@ alliances and corporations as a monthly refresh finds them (details fetched 35 d
 expired 34 days ago), so this process only ever holds what `sync characters` (the bulk
 affiliation and name refresh, then the detail fetches it queues) holds. `--changed`
 moves and renames that share of each entity kind in the simulator first
-(`/_sim/advance`, days=0); 0.45 % of each kind changes about 1 % of characters
+(`/_sim/advance`, days=0); 0.45 % of each kind changes about 1.4 % of characters
 (movers, renamed, and members of corporations that changed alliance). The check reads
 the simulator's truth through its own bulk routes after the figures are taken.
 """
