@@ -80,7 +80,7 @@ async def build(settings: Settings) -> AsyncIterator[Container]:
     events = build_hub(settings.redis_url)
     http = open_http_session(settings)
     budget_redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
-    budget = build_budget(settings, budget_redis)
+    budget = build_budget(settings, budget_redis, database)
     container = Container(
         settings=settings,
         database=database,

@@ -30,7 +30,7 @@ from killreport.universe.specs import spec_for
 from tests.bus.test_crash import ROOT, worker_env
 
 KILLREPORT = str(Path(sys.executable).with_name("killreport"))
-EXPIRED = 5
+FRESH = 5
 
 
 async def killreport(settings: Settings, *args: str) -> str:
@@ -61,11 +61,11 @@ async def sim() -> AsyncIterator[Simulator]:
         yield simulator
 
 
-async def test_queue_characters_fetches_only_moved_or_expired(
+async def test_queue_characters_fetches_details_only_of_moved_or_renamed(
     container: Container, sim: Simulator
 ) -> None:
-    # given every player character of the universe stored as ESI shows it, details fresh,
-    # except 5 whose details expired
+    # given every player character of the universe stored as ESI shows it, details weeks
+    # old (as on the 1st of a month), except 5 whose details are fresh
     universe = sim.universe
     now = datetime.now(UTC)
     players = sorted(c.character_id for c in universe.characters.values() if not c.npc)
@@ -77,59 +77,86 @@ async def test_queue_characters_fetches_only_moved_or_expired(
         )
         for i in players
     }
-    expired = set(players[:: len(players) // EXPIRED][:EXPIRED])
+    fresh = set(players[:: len(players) // FRESH][:FRESH])
     await _store(
         container.database,
         "character",
-        {i: b for i, b in bodies.items() if i not in expired},
+        {i: b for i, b in bodies.items() if i not in fresh},
+        Freshness(now - timedelta(days=35), now - timedelta(days=34)),
+    )
+    await _store(
+        container.database,
+        "character",
+        {i: bodies[i] for i in fresh},
         Freshness(now, now + timedelta(hours=23)),
     )
-    await _store(
-        container.database,
-        "character",
-        {i: bodies[i] for i in expired},
-        Freshness(now - timedelta(days=2), now - timedelta(days=1)),
-    )
-    # and the simulator moves 1% of characters and corporations (no time passes)
+    # and the simulator moves and renames 1% of characters and corporations (no time passes)
     changes = sim.advance(days=0, change_fraction=0.01)
+
+    def now_in_sim(i: int) -> tuple[int, int | None, str]:
+        character = universe.characters[i]
+        alliance = universe.alliance_of(character.corporation_id)
+        return character.corporation_id, alliance, character.name
+
     moved = {
         i
         for i, body in bodies.items()
-        if (body["corporation_id"], body.get("alliance_id"))
-        != (
-            universe.characters[i].corporation_id,
-            universe.alliance_of(universe.characters[i].corporation_id),
-        )
+        if (body["corporation_id"], body.get("alliance_id")) != now_in_sim(i)[:2]
     }
+    renamed = {i for i, body in bodies.items() if body["name"] != now_in_sim(i)[2]}
     assert changes["characters_moved"] > 0 and len(moved) >= changes["characters_moved"]
+    assert renamed and len(renamed) <= changes["renamed"]
     sim.reset_stats()
 
     # when `killreport queue characters` runs
     out = await killreport(container.settings, "queue", "characters")
 
-    # then it asked ESI for affiliations only, 1,000 characters per POST
+    # then it asked ESI only its bulk routes, 1,000 characters per POST
+    posts = -(-len(players) // 1000)
     assert sim.stats()["requests_by_route"] == {
-        "esi POST /characters/affiliation": -(-len(players) // 1000)
+        "esi POST /characters/affiliation": posts,
+        "esi POST /universe/names": posts,
     }
-    wanted = moved | expired
+    wanted = moved | renamed
     assert out.strip() == (
-        f"checked {len(players)}, changed {len(moved)}, expired {EXPIRED}, "
+        f"checked {len(players)}, changed {len(moved)}, renamed {len(renamed)}, "
         f"queued {len(wanted)} characters"
     )
-    # and stored the new affiliations at once
-    async with container.database.transaction() as session:
-        stored = dict(
-            (await session.execute(select(Character.character_id, Character.corporation_id))).all()
-        )
-    assert {i: stored[i] for i in moved} == {
-        i: universe.characters[i].corporation_id for i in moved
-    }
+    # and stored the new affiliations and names at once
+    async with container.database.reading() as session:
+        stored = {
+            row[0]: (row[1], row[2], row[3])
+            for row in await session.execute(
+                select(
+                    Character.character_id,
+                    Character.corporation_id,
+                    Character.alliance_id,
+                    Character.name,
+                )
+            )
+        }
+    assert stored == {i: now_in_sim(i) for i in players}
     # when the workers follow the queue to empty
     sim.reset_stats()
     await run_sync(container, "characters", poll_s=0.1, only=("queue character-corporations",))
-    # then exactly the moved and expired characters had their details fetched
+    # then exactly the moved and renamed characters had their details fetched, not the
+    # thousands whose details merely aged
     routes = sim.stats()["requests_by_route"]
     assert routes["esi GET /characters/{character_id}"] == len(wanted)
+
+    # when the daily rolling refresh runs
+    sim.reset_stats()
+    out = await killreport(container.settings, "queue", "character-details")
+    # then it queued the 3 % whose details are oldest (equally old here: lowest ids
+    # first), none that are fresh or were just refreshed, and the workers fetched them
+    due = -(-len(players) * 3 // 100)
+    assert out.strip() == f"queued {due} characters for a detail refresh"
+    await run_sync(container, "characters", poll_s=0.1, only=("queue character-corporations",))
+    async with container.database.reading() as session:
+        query = select(Character.character_id).where(Character.fetched_at > now)
+        refreshed = set((await session.execute(query)).scalars())
+    oldest = sorted(set(players) - wanted - fresh)[:due]
+    assert refreshed == wanted | set(oldest)
 
 
 async def test_snapshot_alliances_rerun_the_same_day_updates_the_row(settings: Settings) -> None:

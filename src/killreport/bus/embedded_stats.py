@@ -52,7 +52,7 @@ async def queue_stats(
         .group_by(_CONSUMERS.c.queue)
     )
     try:
-        async with database.connection() as conn:
+        async with database.reading() as conn:
             rows = {row.queue: row for row in (await conn.execute(counts)).all()}
             live = {row[0]: int(row[1]) for row in (await conn.execute(consumers)).all()}
     except SQLAlchemyError as exc:

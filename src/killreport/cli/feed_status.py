@@ -37,7 +37,7 @@ def _feed_client(container: Container, source: str | None) -> R2Z2Client:
 
 async def feed_status(container: Container) -> dict[str, Any]:
     """`killreport status` section: killmail totals and how far the R2Z2 cursor lags."""
-    async with container.database.transaction() as session:
+    async with container.database.reading() as session:
         count, last_sequence, newest, last_ingest = (
             await session.execute(
                 select(

@@ -56,8 +56,8 @@ def characters(*ids: int) -> None:
     Parameters
     ----------
     ids
-        Character ids; none = affiliation of every stored character (1,000 per POST), then
-        details only where the affiliation changed or the details expired.
+        Character ids; none = affiliation and name of every stored character (1,000 per
+        POST each), then details only where the affiliation or the name changed.
     """
     result = _run(
         lambda c: entities.queue_characters(
@@ -65,9 +65,18 @@ def characters(*ids: int) -> None:
         )
     )
     print(
-        f"checked {result.checked}, changed {result.changed}, expired {result.expired}, "
+        f"checked {result.checked}, changed {result.changed}, renamed {result.renamed}, "
         f"queued {result.queued} characters"
     )
+
+
+@app.command(name="character-details")
+def character_details() -> None:
+    """The oldest 3 % of characters whose details expired (the daily rolling refresh)."""
+    count = _run(
+        lambda c: entities.queue_character_details(c.database, c.bus, c.esi.transport.clock())
+    )
+    print(f"queued {count} characters for a detail refresh")
 
 
 @app.command(name="character-corporations")

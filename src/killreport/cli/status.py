@@ -55,7 +55,7 @@ async def budget_groups_section(container: Container) -> dict[str, Any]:
 
 async def stored_section(container: Container) -> dict[str, Any]:
     """Stored rows of each entity kind (deleted ones included) and of killmails."""
-    async with container.database.transaction() as session:
+    async with container.database.reading() as session:
         counts = await count_by_kind(session)
         killmails = (await session.execute(select(func.count()).select_from(Killmail))).scalar_one()
     return {**{kind.value: n for kind, n in counts.items()}, "killmails": int(killmails)}

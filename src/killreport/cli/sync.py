@@ -137,7 +137,6 @@ async def _drain(
     live: Live | None,
     started: float,
     *,
-    external: bool,
     poll_s: float,
 ) -> None:
     idle = 0
@@ -150,10 +149,10 @@ async def _drain(
             logger.warning("sync %s: queue counts unavailable (%s); polling again", label, exc)
             idle = 0
             continue
-        pending = {
-            s.queue: s.ready + (s.delayed or 0) + ((s.unacked or 0) if external else 0)
-            for s in stats
-        }
+        # Unacked counts whoever holds the messages: this process's workers and any other
+        # process consuming the same queues (`killreport worker` beside `sync`), whose
+        # handlers publish the follow-ups (members, then characters) before they ack.
+        pending = {s.queue: s.ready + (s.delayed or 0) + (s.unacked or 0) for s in stats}
         if live is not None:
             live.update(_table(label, pending, activity, started))
         busy = sum(pending.values()) + activity.in_flight
@@ -195,7 +194,6 @@ async def run_sync(
                 step.label,
                 live,
                 started,
-                external=external_workers,
                 poll_s=poll_s,
             )
     finally:

@@ -16,8 +16,11 @@ Four limits decide whether a request may go now (esi-facts §2):
 * a global request rate: at most `max_rps` admissions in any `rps_window_s`;
 * a global concurrency cap.
 
-The state lives in a `BudgetStore`: in-process (`budget_memory`) or in Redis
-(`budget_redis`, atomic Lua, shared by every process and host).
+The state lives in a `BudgetStore`: in-process (`budget_memory`), in Redis
+(`budget_redis`, atomic Lua, shared by every process and host) or in the application
+database (`budget_database`, one writing unit per step, shared by every process on it:
+the embedded deployment's). A store whose steps are costly admits a bucket's waiters
+in batches, one step for all of them (`BatchBudgetStore`).
 """
 
 from __future__ import annotations
@@ -26,11 +29,11 @@ import asyncio
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from killreport.settings import Settings
@@ -246,6 +249,31 @@ class BudgetStore(Protocol):
         ...
 
 
+@runtime_checkable
+class BatchBudgetStore(BudgetStore, Protocol):
+    """A store whose every step is costly (a database write): it admits waiters in batches."""
+
+    async def try_acquire_many(
+        self, request_ids: Sequence[str], bucket: Bucket | None
+    ) -> tuple[int, float]:
+        """Admit the requests in order while the budget allows: (admitted, wait for the rest)."""
+        ...
+
+    async def release(self, request_id: str, bucket: Bucket | None) -> None:
+        """Give back an admission whose request was never sent."""
+        ...
+
+
+# Most admissions one store step grants a process (one bucket's waiters at once).
+ADMIT_BATCH_MAX = 20
+
+
+@dataclass(eq=False, slots=True)
+class _Ticket:
+    request_id: str
+    admitted: asyncio.Future[None]
+
+
 class Permit:
     """A granted request; `observe` the answer before leaving the `permit` block."""
 
@@ -268,9 +296,14 @@ class Budget:
         # One waiter per bucket and process asks the store; the others queue behind it,
         # so a thousand waiting coroutines do not poll Redis a thousand times.
         self._gates: dict[str, asyncio.Lock] = {}
+        # Batch stores: waiters per bucket, and the one task per bucket that admits them.
+        self._waiting: dict[str, list[_Ticket]] = {}
+        self._pumps: dict[str, asyncio.Task[None]] = {}
 
     async def acquire(self, bucket: Bucket | None) -> str:
         """Wait until the budget admits one request; return its reservation id."""
+        if isinstance(self.store, BatchBudgetStore):
+            return await self._acquire_batched(self.store, bucket)
         request_id = uuid.uuid4().hex
         key = bucket.key if bucket else ""
         gate = self._gates.setdefault(key, asyncio.Lock())
@@ -280,6 +313,51 @@ class Budget:
             while (wait_s := await self.store.try_acquire(request_id, bucket)) > 0:  # noqa: ASYNC110
                 await asyncio.sleep(wait_s)
         return request_id
+
+    async def _acquire_batched(self, store: BatchBudgetStore, bucket: Bucket | None) -> str:
+        key = bucket.key if bucket else ""
+        ticket = _Ticket(uuid.uuid4().hex, asyncio.get_running_loop().create_future())
+        waiting = self._waiting.setdefault(key, [])
+        waiting.append(ticket)
+        if key not in self._pumps:
+            self._pumps[key] = asyncio.create_task(
+                self._admit(store, key, bucket), name=f"esi-budget-{key or 'global'}"
+            )
+        try:
+            # Shielded: the admitting task settles the future whatever happens to this waiter.
+            await asyncio.shield(ticket.admitted)
+        except asyncio.CancelledError:
+            if ticket in waiting:
+                waiting.remove(ticket)
+            elif ticket.admitted.done() and ticket.admitted.exception() is None:
+                await asyncio.shield(store.release(ticket.request_id, bucket))
+            raise
+        return ticket.request_id
+
+    async def _admit(self, store: BatchBudgetStore, key: str, bucket: Bucket | None) -> None:
+        """Admit this bucket's waiters, as many per store step as the budget allows."""
+        waiting = self._waiting[key]
+        try:
+            while waiting:
+                batch = waiting[:ADMIT_BATCH_MAX]
+                admitted, wait_s = await store.try_acquire_many(
+                    [t.request_id for t in batch], bucket
+                )
+                for ticket in batch[:admitted]:
+                    if ticket in waiting:
+                        waiting.remove(ticket)
+                        ticket.admitted.set_result(None)
+                    else:  # its waiter was cancelled meanwhile
+                        await store.release(ticket.request_id, bucket)
+                if admitted < len(batch):
+                    await asyncio.sleep(wait_s)
+        except Exception as exc:  # noqa: BLE001  (handed to every waiter, who raises it)
+            for ticket in waiting:
+                if not ticket.admitted.done():
+                    ticket.admitted.set_exception(exc)
+            waiting.clear()
+        finally:
+            self._pumps.pop(key, None)
 
     @asynccontextmanager
     async def permit(self, bucket: Bucket | None) -> AsyncIterator[Permit]:

@@ -1,11 +1,17 @@
-"""The in-process budget store: the reference semantics, mirrored in Lua by `budget_redis`."""
+"""The in-process budget store: the reference semantics, mirrored in Lua by `budget_redis`.
+
+Its state also round-trips through `dump_state`/`load_state` (plain JSON types), which is
+how `budget_database` runs these same rules over a row every process shares.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from killreport.esi.budget import (
     DEFAULT_ERROR_LIMIT,
@@ -123,6 +129,22 @@ class MemoryBudgetStore:
             group.pending[request_id] = now + max(policy.hold_s, group.window_s or 0.0)
         return 0.0
 
+    async def try_acquire_many(
+        self, request_ids: Sequence[str], bucket: Bucket | None
+    ) -> tuple[int, float]:
+        """Admit the requests in order while the budget allows: (admitted, wait for the rest)."""
+        for admitted, request_id in enumerate(request_ids):
+            wait_s = await self.try_acquire(request_id, bucket)
+            if wait_s > 0:
+                return admitted, wait_s
+        return len(request_ids), 0.0
+
+    async def release(self, request_id: str, bucket: Bucket | None) -> None:
+        """Give back an admission that was never sent (its slot of the rate window stays used)."""
+        self._in_flight.pop(request_id, None)
+        if bucket is not None:
+            self._group(bucket).pending.pop(request_id, None)
+
     async def settle(
         self, request_id: str, bucket: Bucket | None, observation: Observation
     ) -> None:
@@ -188,6 +210,51 @@ class MemoryBudgetStore:
             # ESI counts spending we do not know of (another client on this IP, or a
             # restart): book the difference so this window's accounting stays true.
             group.ledger[f"external:{request_id}"] = (now + window_s, available - remaining)
+
+    def dump_state(self) -> dict[str, Any]:
+        """The whole state as JSON types (pruned; group ledgers merged per second)."""
+        now = self.clock()
+        self._prune(now)
+        error = self._error
+        groups: dict[str, Any] = {}
+        for key, group in self._groups.items():
+            group.prune(now)
+            # One entry per second of return time: a 15-minute window of a busy group stays
+            # at most 900 entries, and a spend comes back at most 1 s late (never early).
+            ledger: dict[int, int] = {}
+            for returns_at, cost in group.ledger.values():
+                second = math.ceil(returns_at)
+                ledger[second] = ledger.get(second, 0) + cost
+            groups[key] = {
+                "tokens": group.tokens,
+                "window_s": group.window_s,
+                "ledger": sorted(ledger.items()),
+                "pending": group.pending,
+                "paused_until": group.paused_until,
+            }
+        return {
+            "sent": list(self._sent),
+            "in_flight": self._in_flight,
+            "error": [error.remain, error.window_end, error.limit_seen, error.paused_until],
+            "groups": groups,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Replace the state with one `dump_state` returned."""
+        self._sent = deque(state.get("sent", ()))
+        self._in_flight = dict(state.get("in_flight", {}))
+        remain, window_end, limit_seen, paused_until = state.get("error", (None, 0.0, 0, 0.0))
+        self._error = _ErrorWindow(remain, window_end, limit_seen, paused_until)
+        self._groups = {
+            key: _Group(
+                tokens=group["tokens"],
+                window_s=group["window_s"],
+                ledger={f"s{second}": (float(second), cost) for second, cost in group["ledger"]},
+                pending=dict(group["pending"]),
+                paused_until=group["paused_until"],
+            )
+            for key, group in state.get("groups", {}).items()
+        }
 
     async def snapshot(self) -> BudgetSnapshot:
         """The state now."""

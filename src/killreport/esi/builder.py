@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 
 from killreport.db.engine import Database
 from killreport.esi.budget import Budget, BudgetPolicy
+from killreport.esi.budget_database import DatabaseBudgetStore
 from killreport.esi.budget_memory import MemoryBudgetStore
 from killreport.esi.budget_redis import RedisBudgetStore
 from killreport.esi.client import EsiClient
@@ -33,11 +34,16 @@ def open_http_session(settings: Settings) -> aiohttp.ClientSession:
     )
 
 
-def build_budget(settings: Settings, redis: aioredis.Redis | None) -> Budget:
-    """The deployment's ESI budget: in Redis when one is configured, else in-process."""
+def build_budget(
+    settings: Settings, redis: aioredis.Redis | None, database: Database | None = None
+) -> Budget:
+    """The deployment's ESI budget: in Redis when one is configured, else in the shared
+    database (every process of the embedded deployment), else in this process only."""
     policy = BudgetPolicy.from_settings(settings)
     if redis is not None:
         return Budget(RedisBudgetStore(redis, policy, BUDGET_PREFIX))
+    if database is not None:
+        return Budget(DatabaseBudgetStore(database, policy))
     return Budget(MemoryBudgetStore(policy))
 
 

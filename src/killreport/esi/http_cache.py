@@ -67,7 +67,7 @@ class HttpCache:
     async def get(self, url: str) -> CachedResource | None:
         """The cached resource for a URL; None when absent or the database fails (logged)."""
         try:
-            async with self.database.transaction() as session:
+            async with self.database.reading() as session:
                 row = (
                     await session.execute(select(HttpCacheRow).where(HttpCacheRow.url == url))
                 ).scalar_one_or_none()

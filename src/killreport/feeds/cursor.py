@@ -18,7 +18,7 @@ __all__ = ["CURSOR_NAME", "read_cursor", "save_cursor"]
 
 async def read_cursor(database: Database) -> int | None:
     """The next sequence to read, or None before the first run."""
-    async with database.transaction() as session:
+    async with database.reading() as session:
         return await session.scalar(
             select(FeedCursor.position).where(FeedCursor.name == CURSOR_NAME)
         )

@@ -1,13 +1,16 @@
 """Entity producers, named after the seed's `queue:*` scripts; the CLI and scheduler call them.
 
 Each only reads (the database or ESI's bulk routes) and publishes ids; the workers do
-the fetching. `queue_characters()` without ids is the affiliation refresh: 93k stored
-characters cost 93 POSTs, and details are queued only where they changed or expired.
+the fetching. `queue_characters()` without ids is the monthly refresh: 93k stored
+characters cost 93 affiliation and 93 name POSTs, and details are queued only where
+they changed; `queue_character_details()` refreshes the oldest details a few percent a day.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +24,7 @@ from killreport.bus.contracts import (
 from killreport.bus.protocol import MessageBus
 from killreport.db.engine import Database
 from killreport.esi.client import AFFILIATION_BATCH, EsiClient
+from killreport.esi.errors import EsiNotFound
 from killreport.universe import repository
 from killreport.universe.repository import Affiliation
 from killreport.universe.specs import ENTITY_SPECS, EntityKind, EntitySpec
@@ -31,6 +35,8 @@ logger = logging.getLogger(__name__)
 IDS_PER_MESSAGE = 100
 # Stored ids read per transaction when a job walks a whole entity table.
 ID_PAGE = 1000
+# Pages of 1,000 characters whose bulk calls run at once in the monthly refresh.
+PAGES_IN_FLIGHT = 4
 
 
 def _now() -> datetime:
@@ -89,7 +95,7 @@ async def queue_expired(
     moment = now or _now()
     expired: set[int] = set()
     async for batch in _stored_id_pages(database, spec):
-        async with database.transaction() as session:
+        async with database.reading() as session:
             expired |= await repository.expired_ids(session, spec, batch, moment)
     return await publish_ids(bus, kind, expired)
 
@@ -111,7 +117,7 @@ async def _stored_id_pages(
     """Stored ids of a kind in ascending pages, one short transaction per page."""
     after = -1
     while True:
-        async with database.transaction() as session:
+        async with database.reading() as session:
             batch = await repository.next_ids(session, spec, after=after, limit=page)
         if not batch:
             return
@@ -121,19 +127,34 @@ async def _stored_id_pages(
 
 async def queue_character_corporations(database: Database, bus: MessageBus) -> int:
     """`queue character-corporations`: corporations stored characters belong to but missing."""
-    async with database.transaction() as session:
+    async with database.reading() as session:
         missing = await repository.missing_character_corporations(session)
     return await publish_ids(bus, EntityKind.CORPORATION, missing)
 
 
 @dataclass(frozen=True, slots=True)
 class CharacterRefresh:
-    """What the affiliation refresh found and queued."""
+    """What the affiliation and name refresh found and queued."""
 
     checked: int = 0
     changed: int = 0
-    expired: int = 0
+    renamed: int = 0
     queued: int = 0
+
+
+async def _character_names(client: EsiClient, ids: Sequence[int]) -> dict[int, str]:
+    """Names of characters by POST /universe/names; an id it cannot resolve is left out.
+
+    ESI answers 404 for the whole call when one id is unknown, so such a call is split in
+    halves until the unknown ids stand alone (a few extra calls per deleted character)."""
+    try:
+        return {row.id: row.name for row in await client.names(ids) if row.category == "character"}
+    except EsiNotFound:
+        if len(ids) == 1:
+            return {}
+    middle = len(ids) // 2
+    first = await _character_names(client, ids[:middle])
+    return first | await _character_names(client, ids[middle:])
 
 
 async def queue_characters(
@@ -144,39 +165,83 @@ async def queue_characters(
     *,
     now: datetime | None = None,
 ) -> CharacterRefresh:
-    """`queue characters [ID...]`: the given ids, or every stored one via affiliation.
+    """`queue characters [ID...]`: the given ids, or every stored one via the bulk routes.
 
-    Without ids: stored characters are read 1,000 at a time (bounded memory), their
-    affiliation is fetched with one POST per batch and stored, and details are queued
-    only for characters whose affiliation changed or whose details expired.
+    Without ids (the monthly refresh): stored characters are read 1,000 at a time (bounded
+    memory); their corporation, alliance and faction (POST /characters/affiliation) and
+    name (POST /universe/names) are fetched in one call each per batch and stored, and
+    details are queued only for characters whose affiliation or name changed, or that ESI
+    did not answer for (a 404 marks them deleted). Details that merely aged are refreshed
+    by `queue_character_details`, a few percent a day, never as a monthly spike.
     """
     if ids:
         queued = await publish_ids(bus, EntityKind.CHARACTER, ids)
         return CharacterRefresh(queued=queued)
     spec = ENTITY_SPECS[EntityKind.CHARACTER]
-    checked = changed_total = expired_total = queued_total = 0
-    async for batch in _stored_id_pages(database, spec, page=AFFILIATION_BATCH):
-        answered = await client.affiliations(batch)
-        moment = now or _now()
-        affiliations = [
-            Affiliation(a.character_id, a.corporation_id, a.alliance_id, a.faction_id)
-            for a in answered
-        ]
-        async with database.transaction() as session:
-            changed = await repository.apply_affiliations(session, affiliations, moment)
-            expired = await repository.expired_ids(session, spec, batch, moment)
-        # A character ESI did not answer for is fetched in detail (a 404 marks it deleted).
-        unanswered = set(batch) - {a.character_id for a in affiliations}
-        wanted = changed | expired | unanswered
-        queued_total += await publish_ids(bus, EntityKind.CHARACTER, wanted)
-        checked += len(batch)
-        changed_total += len(changed)
-        expired_total += len(expired)
+    totals = {"checked": 0, "changed": 0, "renamed": 0, "queued": 0}
+    # The bulk calls of a few pages overlap: a page waits mostly for ESI, not the database.
+    room = asyncio.Semaphore(PAGES_IN_FLIGHT)
+
+    async def refresh(batch: list[int]) -> None:
+        try:
+            answered, names = await asyncio.gather(
+                client.affiliations(batch), _character_names(client, batch)
+            )
+            moment = now or _now()
+            affiliations = [
+                Affiliation(a.character_id, a.corporation_id, a.alliance_id, a.faction_id)
+                for a in answered
+            ]
+            async with database.transaction() as session:
+                changed = await repository.apply_affiliations(session, affiliations, moment)
+                renamed = await repository.apply_character_names(session, names)
+            # A character ESI did not answer for is fetched in detail (a 404 marks it deleted).
+            unanswered = set(batch) - {a.character_id for a in affiliations}
+            queued = await publish_ids(bus, EntityKind.CHARACTER, changed | renamed | unanswered)
+            # Added after every await: the pages' tasks share these counters.
+            totals["queued"] += queued
+            totals["checked"] += len(batch)
+            totals["changed"] += len(changed)
+            totals["renamed"] += len(renamed)
+        finally:
+            room.release()
+
+    try:
+        async with asyncio.TaskGroup() as pages:
+            async for batch in _stored_id_pages(database, spec, page=AFFILIATION_BATCH):
+                await room.acquire()
+                pages.create_task(refresh(batch))
+    except ExceptionGroup as failed:
+        # Callers handle the ESI and bus errors themselves, not a group of them.
+        raise failed.exceptions[0] from failed
+    result = CharacterRefresh(**totals)
     logger.info(
-        "character affiliation refresh: %d checked, %d changed, %d expired, %d queued",
-        checked,
-        changed_total,
-        expired_total,
-        queued_total,
+        "character refresh: %d checked, %d changed affiliation, %d renamed, %d queued",
+        result.checked,
+        result.changed,
+        result.renamed,
+        result.queued,
     )
-    return CharacterRefresh(checked, changed_total, expired_total, queued_total)
+    return result
+
+
+# Share of stored characters whose expired details are refreshed per daily run: every
+# character's title and security status are at most about a month old, at ~3 % of the
+# requests a full detail refresh would cost each day.
+DETAIL_SHARE_PER_DAY = 0.03
+
+
+async def queue_character_details(
+    database: Database,
+    bus: MessageBus,
+    now: datetime | None = None,
+    share: float = DETAIL_SHARE_PER_DAY,
+) -> int:
+    """`queue character-details`: the longest-unrefreshed share of characters whose details
+    expired (the rolling schedule; the monthly refresh keeps affiliation and name current)."""
+    spec = ENTITY_SPECS[EntityKind.CHARACTER]
+    moment = now or _now()
+    async with database.reading() as session:
+        total = (await repository.count_by_kind(session)).get(EntityKind.CHARACTER, 0)
+        due = await repository.oldest_expired_ids(session, spec, moment, math.ceil(total * share))
+    return await publish_ids(bus, EntityKind.CHARACTER, due)

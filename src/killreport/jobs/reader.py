@@ -114,7 +114,7 @@ async def _prepare(
             killmails.append(parsed)
     batch, duplicates = unique(killmails)
     type_ids, days = price_keys(batch)
-    async with database.transaction() as session:
+    async with database.reading() as session:
         book = await load_prices(session, type_ids, days)
     prepared = prepare(batch, book, universe, sqlite=database.is_sqlite)
     return Prepared(prepared, duplicates, rejected, bytes_read)

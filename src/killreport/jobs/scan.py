@@ -203,8 +203,8 @@ async def scan_entities(database: Database, bus: MessageBus) -> dict[str, int]:
             for column in REFERENCES[kind.name]
         ]
         query = union(*selects) if len(selects) > 1 else selects[0]
-        async with database.connection() as connection:
-            rows = await connection.stream(query)
+        async with database.reading() as session:
+            rows = await session.stream(query)
             ids = [entity_id async for (entity_id,) in rows]
         counts[kind.name] = await publisher.publish_ids(kind.name, ids)
     return counts

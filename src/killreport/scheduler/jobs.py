@@ -42,6 +42,10 @@ async def _queue_characters(c: Container) -> object:
     return await entities.queue_characters(c.database, c.esi, c.bus, now=_now(c))
 
 
+async def _queue_character_details(c: Container) -> object:
+    return await entities.queue_character_details(c.database, c.bus, _now(c))
+
+
 # Day-of-week by name: APScheduler 3 numbers weekdays from Monday = 0, unlike cron.
 JOBS: tuple[ScheduledJob[Container], ...] = (
     ScheduledJob(
@@ -60,4 +64,5 @@ JOBS: tuple[ScheduledJob[Container], ...] = (
         "daily 04:00",
     ),
     ScheduledJob("queue-characters", "0 0 1 * *", _queue_characters, "1st of the month 00:00"),
+    ScheduledJob("queue-character-details", "30 4 * * *", _queue_character_details, "daily 04:30"),
 )

@@ -264,6 +264,49 @@ async def apply_affiliations(
     return changed
 
 
+async def apply_character_names(session: AsyncSession, names: Mapping[int, str]) -> set[int]:
+    """Store stored characters' current names (POST /universe/names); return the renamed."""
+    if not names:
+        return set()
+    current: dict[int, str | None] = {}
+    for chunk in _chunks(sorted(names), READ_CHUNK):
+        result = await session.execute(
+            select(Character.character_id, Character.name).where(Character.character_id.in_(chunk))
+        )
+        current.update((int(row[0]), row[1]) for row in result)
+    renamed = {i for i, name in names.items() if i in current and current[i] != name}
+    table = _table(ENTITY_SPECS[EntityKind.CHARACTER])
+    stmt = (
+        update(table)
+        .where(table.c.character_id == bindparam("b_id"))
+        .values(name=bindparam("b_name"))
+    )
+    params = [{"b_id": i, "b_name": names[i]} for i in sorted(renamed)]
+    for chunk in _chunks(params, WRITE_CHUNK):
+        await session.execute(stmt, list(chunk), execution_options={"synchronize_session": False})
+    return renamed
+
+
+async def oldest_expired_ids(
+    session: AsyncSession, spec: EntitySpec, now: datetime, limit: int
+) -> list[int]:
+    """Up to `limit` live stored ids whose details expired, the longest-fetched first."""
+    if limit <= 0:
+        return []
+    table = _table(spec)
+    id_col = table.c[spec.id_column]
+    query = (
+        select(id_col)
+        .where(
+            table.c.deleted_at.is_(None),
+            (table.c.expires_at.is_(None)) | (table.c.expires_at <= now),
+        )
+        .order_by(table.c.fetched_at.asc().nulls_first(), id_col)
+        .limit(limit)
+    )
+    return await _scalar_ids(session, query)
+
+
 @dataclass(frozen=True, slots=True)
 class MembershipChange:
     """What storing an alliance's member list changed."""

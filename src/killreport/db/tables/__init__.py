@@ -1,5 +1,6 @@
 """Every table of DESIGN §7; importing this package registers them all on Base.metadata."""
 
+from killreport.db.tables.budget import EsiBudgetState
 from killreport.db.tables.entity import (
     Alliance,
     AllianceCorporation,
@@ -40,6 +41,7 @@ __all__ = [
     "Corporation",
     "CorporationSnapshot",
     "DailyEntityCounter",
+    "EsiBudgetState",
     "FeedCursor",
     "Group",
     "HttpCache",
