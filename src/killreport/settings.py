@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     log_json: bool = False
     data_dir: Path = Path("var")
 
+    # Web pages: where portraits, logos and renders come from (the EVE image server).
+    image_server_url: Url = "https://images.evetech.net"
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -120,6 +123,11 @@ class Settings(BaseSettings):
     @field_validator("esi_url", "r2z2_url", "zkb_api_url", "sso_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
+        return _check_scheme(value, _HTTP_SCHEMES, "an http:// or https:// URL").rstrip("/")
+
+    @field_validator("image_server_url")
+    @classmethod
+    def _image_server_url(cls, value: str) -> str:
         return _check_scheme(value, _HTTP_SCHEMES, "an http:// or https:// URL").rstrip("/")
 
     @property
