@@ -87,6 +87,20 @@ class Settings(BaseSettings):
     sso_callback_url: str = "http://127.0.0.1:8000/auth/callback"
     secret_key: SecretStr = SecretStr("")
 
+    # Live subscriptions (GraphQL over WebSocket): how often each API process checks the
+    # database's latest sequence (catches kills committed by other processes without
+    # Redis, and events pub/sub lost), how many unsent killmails a connection may have
+    # before it is closed, and the limits per connection and per client address.
+    live_poll_interval_s: float = Field(1.0, gt=0.0, le=60.0)
+    live_buffer_size: int = Field(200, ge=1, le=100_000)
+    live_max_subscriptions_per_connection: int = Field(10, ge=1, le=1000)
+    live_max_connections_per_ip: int = Field(20, ge=1, le=100_000)
+    live_keepalive_interval_s: float = Field(15.0, gt=0.0, le=600.0)
+    # Resuming with afterSequence reads the stored killmails after it; farther back than
+    # this many it is refused (the client pages with `killmails` instead).
+    live_replay_scan_max: int = Field(20_000, ge=1, le=1_000_000)
+    worker_status_poll_interval_s: float = Field(5.0, gt=0.0, le=600.0)
+
     # Process behaviour.
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
