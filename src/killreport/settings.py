@@ -87,6 +87,20 @@ class Settings(BaseSettings):
     sso_callback_url: str = "http://127.0.0.1:8000/auth/callback"
     secret_key: SecretStr = SecretStr("")
 
+    # Live subscriptions (GraphQL over WebSocket): how often each API process checks the
+    # database's latest sequence (catches kills committed by other processes without
+    # Redis, and events pub/sub lost), how many unsent killmails a connection may have
+    # before it is closed, and the limits per connection and per client address.
+    live_poll_interval_s: float = Field(1.0, gt=0.0, le=60.0)
+    live_buffer_size: int = Field(200, ge=1, le=100_000)
+    live_max_subscriptions_per_connection: int = Field(10, ge=1, le=1000)
+    live_max_connections_per_ip: int = Field(20, ge=1, le=100_000)
+    live_keepalive_interval_s: float = Field(15.0, gt=0.0, le=600.0)
+    # Resuming with afterSequence reads the stored killmails after it; farther back than
+    # this many it is refused (the client pages with `killmails` instead).
+    live_replay_scan_max: int = Field(20_000, ge=1, le=1_000_000)
+    worker_status_poll_interval_s: float = Field(5.0, gt=0.0, le=600.0)
+
     # Process behaviour.
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
@@ -96,6 +110,18 @@ class Settings(BaseSettings):
 
     # Web pages: where portraits, logos and renders come from (the EVE image server).
     image_server_url: Url = "https://images.evetech.net"
+    # GraphQL API: guards checked before execution, GraphiQL, error masking, caching.
+    graphql_ide: bool = True
+    graphql_max_depth: int = Field(20, ge=2, le=200)
+    graphql_max_cost: int = Field(25_000, ge=100, le=100_000_000)
+    graphql_max_document_bytes: int = Field(65_536, ge=1_024, le=100_000_000)
+    graphql_mask_errors: bool = True
+    graphql_get_cache_s: int = Field(10, ge=0, le=3_600)
+    # Per-client token bucket of the API (Redis when redis_url is set, else in-process);
+    # X-Forwarded-For is believed only from these comma-separated proxy IPs or CIDRs.
+    api_rate_limit_per_s: float = Field(20.0, gt=0.0, le=1_000_000.0)
+    api_rate_limit_burst: int = Field(100, ge=1, le=10_000_000)
+    api_trusted_proxies: str = ""
 
     @field_validator("database_url")
     @classmethod

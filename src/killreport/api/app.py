@@ -6,6 +6,7 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from killreport import __version__
+from killreport.api.graphql.router import install_graphql
 from killreport.container import Container
 from killreport.health import run_probes
 
@@ -42,4 +43,5 @@ def create_app(container: Container) -> FastAPI:
         """Prometheus metrics of this process."""
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
+    install_graphql(app, container)
     return app

@@ -70,13 +70,22 @@ class ItemDetail:
 
 @dataclass(frozen=True, slots=True)
 class FittingSlot:
-    """One fitted slot: its flag, its index in its rack, the module and its charges."""
+    """One fitted slot: its flag, its index in its rack, the module lines and their charges.
+
+    A slot holds one module; ESI still lists it as two lines when part of a stack was
+    destroyed and part dropped, so `modules` keeps every line and `module` is the first.
+    """
 
     kind: SlotKind
     flag: int
     index: int
-    module: ItemDetail | None
+    modules: tuple[ItemDetail, ...]
     charges: tuple[ItemDetail, ...]
+
+    @property
+    def module(self) -> ItemDetail | None:
+        """The module in the slot (its first line), None when only charges are listed."""
+        return self.modules[0] if self.modules else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +117,10 @@ def build_fitting(items: tuple[ItemDetail, ...]) -> Fitting:
     racks: dict[SlotKind, list[FittingSlot]] = {kind: [] for kind in FITTED_SLOT_KINDS}
     for flag in sorted(by_flag):
         lines = by_flag[flag]
-        modules = [line for line in lines if not line.is_charge]
-        charges = [line for line in lines if line.is_charge]
-        # A slot holds one module; further non-charge lines (never seen in real kills) stay
-        # visible as charges of that slot rather than vanish.
-        module = modules[0] if modules else None
-        extra = modules[1:]
+        modules = tuple(line for line in lines if not line.is_charge)
+        charges = tuple(line for line in lines if line.is_charge)
         kind = slot_kind(flag)
-        racks[kind].append(
-            FittingSlot(kind, flag, slot_index(flag), module, tuple(charges + extra))
-        )
+        racks[kind].append(FittingSlot(kind, flag, slot_index(flag), modules, charges))
     cargo_kinds = (
         SlotKind.CARGO,
         SlotKind.FLEET_HANGAR,
