@@ -151,7 +151,7 @@ def downgrade() -> None:
     # and users left without a character with them.
     for column in _MOVED:
         op.execute(
-            f"UPDATE users SET {column} = (SELECT c.{column} FROM user_characters c "  # noqa: S608
+            f"UPDATE users SET {column} = (SELECT c.{column} FROM user_characters c "
             "WHERE c.user_id = users.user_id ORDER BY c.character_id LIMIT 1)"
         )
     op.execute("DELETE FROM sessions")
