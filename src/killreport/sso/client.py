@@ -75,18 +75,18 @@ class SsoClient:
         if not self.config.contact and needs_contact(url):
             raise SsoUnavailable(missing_contact_message(url))
         headers = {"User-Agent": self.config.user_agent, "Accept": "application/json"}
-        auth = None
         if form is not None:
             headers |= _FORM
             if self.config.client_secret:
-                auth = aiohttp.BasicAuth(self.config.client_id, self.config.client_secret)
+                credentials = f"{self.config.client_id}:{self.config.client_secret}".encode()
+                headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode()
             else:
                 form = {**form, "client_id": self.config.client_id}
         timeout = aiohttp.ClientTimeout(total=self.config.timeout_s)
         try:
             async with self.http.request(
                 method, url, data=urlencode(form) if form else None, headers=headers,
-                auth=auth, timeout=timeout,
+                timeout=timeout,
             ) as response:  # fmt: skip
                 body = await response.read()
                 status = response.status

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from killreport.db.tables import Character, User, UserCharacter
+from killreport.db.tables import Character, Session, User, UserCharacter
 from killreport.sso.client import TokenSet
 from killreport.sso.validation import CharacterToken
 from killreport.sso.vault import TokenVault
@@ -65,7 +65,9 @@ async def _drop_if_empty(session: AsyncSession, user_id: int) -> None:
         select(func.count()).select_from(UserCharacter).where(UserCharacter.user_id == user_id)
     )
     if not left:
-        # A user without characters can log in as no one: its sessions go with it.
+        # A user without characters can log in as no one: its sessions go with it
+        # (explicitly: SQLite may run without foreign key enforcement).
+        await session.execute(delete(Session).where(Session.user_id == user_id))
         await session.execute(delete(User).where(User.user_id == user_id))
 
 
