@@ -10,12 +10,13 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 from fastapi import Depends
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, update
 from yarl import URL
 
 from killreport import container as container_module
@@ -26,6 +27,9 @@ from killreport.db.tables import UserCharacter
 from killreport.settings import Settings
 from killreport.sim.server import SSO_CLIENT_ID, SSO_CLIENT_SECRET
 from killreport.sim.sso import SsoSimulator
+from killreport.sso.client import TokenSet
+from killreport.sso.setup import SsoServices
+from killreport.users.accounts import record_login
 from killreport.workers.routes import select_routes
 from killreport.workers.runtime import run_routes
 from tests.serving import serve
@@ -179,3 +183,34 @@ def record_tokens(sso: SsoSimulator) -> list[str]:
 
     sso._issue = issue  # type: ignore[method-assign]
     return issued
+
+
+async def enrol(
+    container: container_module.Container,
+    sim_sso: SsoSimulator,
+    character_id: int,
+    scopes: tuple[str, ...] = ("esi-killmails.read_killmails.v1",),
+) -> None:
+    """What a login stores, without the browser: a token from SSO, checked and recorded."""
+    sso = container.sso
+    assert isinstance(sso, SsoServices)
+    body = sim_sso.issue_token(character_id, scopes)
+    now = datetime.now(UTC)
+    tokens = TokenSet(
+        access_token=str(body["access_token"]),
+        refresh_token=str(body["refresh_token"]),
+        expires_at=now + timedelta(seconds=1199),
+    )
+    token = await sso.validator.validate(tokens.access_token, now=now)
+    async with container.database.transaction() as session:
+        await record_login(session, token, tokens, sso.vault, current_user_id=None, now=now)
+
+
+async def set_character(
+    container: container_module.Container, character_id: int, **values: Any
+) -> None:
+    """Change stored columns of a character (to age its token or its last sync)."""
+    async with container.database.transaction() as session:
+        await session.execute(
+            update(UserCharacter).where(UserCharacter.character_id == character_id).values(values)
+        )

@@ -18,6 +18,7 @@ once per corporation per 15 minutes; ESI's "required role" 403 is remembered a d
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -40,6 +41,7 @@ from killreport.events.hub import EventHub
 from killreport.jobs.esi_killmails import KillmailRef, fetch_killmails, stored_ids
 from killreport.killmails.service import ingest_batch
 from killreport.sso.client import CORPORATION_KILLMAIL_SCOPE
+from killreport.sso.refresh import TokensRevoked
 from killreport.users.sync_state import MIN_SYNC_INTERVAL
 
 logger = logging.getLogger(__name__)
@@ -118,6 +120,11 @@ class KillmailSync:
             await self._walk(walk, token, outcome, started, character_id=character_id)
             if outcome.state == "ok":
                 await self._corporation(character_id, token, outcome, started)
+        except TokensRevoked as exc:
+            # The refresh already marked the grant revoked; leave that state as it is.
+            await self._release(character_id)
+            outcome.state, outcome.message = "revoked", str(exc)
+            return outcome
         except _SliceOver:
             outcome.state = "yielded"
             outcome.resume_at = self.clock()
@@ -200,19 +207,22 @@ class KillmailSync:
             raise _SliceOver
         return remaining
 
-    async def _bounded(self, work: Awaitable[Any], started: float) -> Any:
+    async def _bounded(self, work: Callable[[], Awaitable[Any]], started: float) -> Any:
+        remaining_s = self._remaining_s(started)
         try:
-            return await asyncio.wait_for(work, self._remaining_s(started))
+            return await asyncio.wait_for(work(), remaining_s)
         except TimeoutError as exc:
             raise _SliceOver from exc
 
     async def _list_page(
         self, walk: _Walk, page: int, token: str, started: float
     ) -> tuple[list[KillmailRef], int]:
-        call = self.esi.transport.call(
-            ROUTES[walk.route_name], walk.params, query={"page": page}, token=token,
-            caller=walk.caller,
-        )  # fmt: skip
+        def call() -> Awaitable[EsiResponse]:
+            return self.esi.transport.call(
+                ROUTES[walk.route_name], walk.params, query={"page": page}, token=token,
+                caller=walk.caller,
+            )  # fmt: skip
+
         response: EsiResponse = await self._bounded(call, started)
         refs = [
             KillmailRef(r.killmail_id, r.killmail_hash, origin=f"{walk.caller}:{page}")
@@ -244,7 +254,9 @@ class KillmailSync:
             have = await stored_ids(self.database, [r.killmail_id for r in refs])
             wanted = [r for r in refs if r.killmail_id not in have]
             outcome.duplicate += len(refs) - len(wanted)
-            fetched = await self._bounded(fetch_killmails(self.esi, wanted, source=SOURCE), started)
+            fetched = await self._bounded(
+                functools.partial(fetch_killmails, self.esi, wanted, source=SOURCE), started
+            )
             outcome.fetched += len(fetched.killmails)
             if fetched.retry_at is not None or fetched.failed:
                 # Store what came; the page is read again when the walk resumes.
