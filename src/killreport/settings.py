@@ -86,6 +86,14 @@ class Settings(BaseSettings):
     sso_client_secret: SecretStr = SecretStr("")
     sso_callback_url: str = "http://127.0.0.1:8000/auth/callback"
     secret_key: SecretStr = SecretStr("")
+    # Login and sessions (issue 12): characters whose users are admins, comma-separated.
+    admin_character_ids: str = Field("", pattern=r"^[0-9,\s]*$")
+    sso_login_state_ttl_s: float = Field(600.0, ge=60.0, le=3600.0)
+    session_idle_timeout_s: float = Field(14 * 86_400.0, ge=60.0)
+    session_max_age_s: float = Field(30 * 86_400.0, ge=60.0)
+    jwt_leeway_s: float = Field(30.0, ge=0.0, le=300.0)
+    # A user-killmails message works this long, then yields its worker and resumes later.
+    user_sync_slice_s: float = Field(40.0, ge=1.0, le=3600.0)
 
     # Live subscriptions (GraphQL over WebSocket): how often each API process checks the
     # database's latest sequence (catches kills committed by other processes without
@@ -155,6 +163,11 @@ class Settings(BaseSettings):
     @classmethod
     def _image_server_url(cls, value: str) -> str:
         return _check_scheme(value, _HTTP_SCHEMES, "an http:// or https:// URL").rstrip("/")
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        """The character ids named in KILLREPORT_ADMIN_CHARACTER_IDS."""
+        return frozenset(int(p) for p in self.admin_character_ids.replace(" ", "").split(",") if p)
 
     @property
     def is_sqlite(self) -> bool:

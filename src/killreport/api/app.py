@@ -6,6 +6,7 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from killreport import __version__
+from killreport.api.auth.routes import router as auth_router
 from killreport.api.graphql.router import install_graphql
 from killreport.container import Container
 from killreport.health import run_probes
@@ -20,6 +21,7 @@ def create_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
+    app.include_router(auth_router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

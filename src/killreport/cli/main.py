@@ -16,6 +16,7 @@ from killreport.cli import (
     queue,
     scan,
     scheduler,
+    secrets,
     serve,
     sim,
     snapshot,
@@ -43,6 +44,7 @@ app.command(snapshot.app)
 app.command(snapshot.stats_app)
 app.command(sync.sync)
 app.command(scheduler.scheduler)
+app.command(secrets.app)
 
 for command in (*serve.COMMANDS, db.app, worker.worker, status.status, purge.purge):
     app.command(command)

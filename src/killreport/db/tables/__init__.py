@@ -1,5 +1,6 @@
 """Every table of DESIGN §7; importing this package registers them all on Base.metadata."""
 
+from killreport.db.tables.auth import CorporationKillmailSync, LoginState, Session
 from killreport.db.tables.entity import (
     Alliance,
     AllianceCorporation,
@@ -27,7 +28,7 @@ from killreport.db.tables.stats import (
     DailyEntityCounter,
     MarketPrice,
 )
-from killreport.db.tables.user import User
+from killreport.db.tables.user import User, UserCharacter
 
 __all__ = [
     "Alliance",
@@ -38,6 +39,7 @@ __all__ = [
     "Character",
     "Constellation",
     "Corporation",
+    "CorporationKillmailSync",
     "CorporationSnapshot",
     "DailyEntityCounter",
     "FeedCursor",
@@ -47,11 +49,14 @@ __all__ = [
     "JobRun",
     "Killmail",
     "Lease",
+    "LoginState",
     "MarketPrice",
     "QueueConsumer",
     "QueueMessage",
     "Region",
+    "Session",
     "SolarSystem",
     "Type",
     "User",
+    "UserCharacter",
 ]
