@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from killreport import __version__
 from killreport.api.auth.routes import router as auth_router
 from killreport.api.graphql.router import install_graphql
+from killreport.api.pages.mount import mount_pages
 from killreport.container import Container
 from killreport.health import run_probes
 
@@ -46,4 +47,5 @@ def create_app(container: Container) -> FastAPI:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     install_graphql(app, container)
+    mount_pages(app, container.settings)
     return app

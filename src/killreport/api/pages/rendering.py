@@ -24,6 +24,8 @@ class Viewer:
 
     character_id: int
     character_name: str
+    # The session's CSRF token: the header's log-out form and /me/'s forms send it.
+    csrf_token: str
 
 
 # How a page learns who is logged in (the SSO routes' session helper); None = anonymous.

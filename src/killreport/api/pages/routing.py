@@ -9,8 +9,9 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class PageRoute:
-    """One GET page: its zKillboard-style path, the handler and a route name."""
+    """One page route: its zKillboard-style path, the handler, a route name, the method."""
 
     path: str
     endpoint: Callable[..., Any]
     name: str
+    method: str = "GET"

@@ -17,7 +17,7 @@
   var pending = Promise.resolve();
   var socket = null;
   var retryMs = 500;
-  var QUERY = "subscription Live($filter: KillmailFilter, $after: Int) " +
+  var QUERY = "subscription Live($filter: KillmailFilterInput, $after: Int) " +
     "{ newKillmail(filter: $filter, afterSequence: $after) { killmailId sequence } }";
 
   function show(text, name) {
