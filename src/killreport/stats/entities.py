@@ -14,7 +14,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
 
-from killreport.db.tables import Attacker, Killmail, Type
+from killreport.db.tables import Attacker, Killmail
+from killreport.killmails.conditions import types_of_groups
+from killreport.killmails.filters import KillmailFilter, ParticipantFilter
 
 
 class EntityKind(StrEnum):
@@ -36,9 +38,11 @@ class Side:
 
     A participant kind has an attacker column (None for GROUP, found through the
     attacker's ship type) and a victim column; a place has a location column, and every
-    killmail there counts as one of its kills. `counter_kind` names its daily counters.
+    killmail there counts as one of its kills. `counter_kind` names its daily counters;
+    `filter_field` the KillmailFilter field (a place's) or ParticipantFilter field naming it.
     """
 
+    filter_field: str
     attacker_column: str | None = None
     victim_column: str | None = None
     location_column: str | None = None
@@ -52,19 +56,34 @@ class Side:
 
 
 SIDES: dict[EntityKind, Side] = {
-    EntityKind.CHARACTER: Side("character_id", "victim_character_id", counter_kind="character"),
-    EntityKind.CORPORATION: Side(
-        "corporation_id", "victim_corporation_id", counter_kind="corporation"
+    EntityKind.CHARACTER: Side(
+        "character_ids", "character_id", "victim_character_id", counter_kind="character"
     ),
-    EntityKind.ALLIANCE: Side("alliance_id", "victim_alliance_id", counter_kind="alliance"),
-    EntityKind.SHIP_TYPE: Side("ship_type_id", "victim_ship_type_id"),
-    EntityKind.GROUP: Side(victim_column="victim_ship_group_id", by_ship_group=True),
-    EntityKind.SOLAR_SYSTEM: Side(location_column="solar_system_id"),
-    EntityKind.CONSTELLATION: Side(location_column="constellation_id"),
-    EntityKind.REGION: Side(location_column="region_id"),
+    EntityKind.CORPORATION: Side(
+        "corporation_ids", "corporation_id", "victim_corporation_id", counter_kind="corporation"
+    ),
+    EntityKind.ALLIANCE: Side(
+        "alliance_ids", "alliance_id", "victim_alliance_id", counter_kind="alliance"
+    ),
+    EntityKind.SHIP_TYPE: Side("ship_type_ids", "ship_type_id", "victim_ship_type_id"),
+    EntityKind.GROUP: Side(
+        "ship_group_ids", victim_column="victim_ship_group_id", by_ship_group=True
+    ),
+    EntityKind.SOLAR_SYSTEM: Side("solar_system_ids", location_column="solar_system_id"),
+    EntityKind.CONSTELLATION: Side("constellation_ids", location_column="constellation_id"),
+    EntityKind.REGION: Side("region_ids", location_column="region_id"),
 }
 
 LOCATION_KINDS = frozenset(kind for kind, side in SIDES.items() if side.is_location)
+
+
+def entity_filter(kind: EntityKind, entity_id: int) -> KillmailFilter:
+    """The killmail filter with the entity fixed: involved on either side, or the place."""
+    side = SIDES[kind]
+    ids: Any = (entity_id,)
+    if side.is_location:
+        return KillmailFilter(**{side.filter_field: ids})
+    return KillmailFilter(involved=ParticipantFilter(**{side.filter_field: ids}))
 
 
 def in_window(
@@ -111,9 +130,9 @@ def attacker_rows(
             )
         )
     if side.by_ship_group:
-        condition = Attacker.ship_type_id.in_(
-            select(Type.type_id).where(Type.group_id == entity_id).scalar_subquery()
-        )
+        # The static snapshot's types, as the killmail filter and ingest's victim ship
+        # group use: the same group whatever the types table holds yet.
+        condition = Attacker.ship_type_id.in_(types_of_groups((entity_id,)))
     else:
         assert side.attacker_column is not None
         condition = getattr(Attacker, side.attacker_column) == entity_id

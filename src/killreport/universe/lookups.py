@@ -30,18 +30,14 @@ from killreport.db.tables import (
     SolarSystem,
     Type,
 )
+
+# One page limit and one pair of argument errors for every list the API pages.
+from killreport.killmails.queries import MAX_PAGE_SIZE as MAX_PAGE_SIZE
+from killreport.killmails.queries import BadCursor as BadCursor
+from killreport.killmails.queries import PageSizeError as PageSizeError
 from killreport.universe.text import contains
 
-MAX_PAGE_SIZE = 100
 Info = TypeVar("Info")
-
-
-class PageSizeError(ValueError):
-    """`first` is below 1 or above MAX_PAGE_SIZE."""
-
-
-class BadCursor(ValueError):
-    """An `after` cursor that this list did not hand out."""
 
 
 @dataclass(frozen=True, slots=True)

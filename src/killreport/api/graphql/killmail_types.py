@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry.types import Info
 
 from killreport.api.graphql.entity_types import (
     Alliance,
@@ -43,13 +44,37 @@ class Position:
     z: float
 
 
+async def _with_lines(info: Info, detail: KillmailDetail) -> KillmailDetail:
+    """The detail with attackers and items, loaded by id when a list left them out."""
+    if detail.has_lines:
+        return detail
+    full = await info.context.loaders.killmail.load(detail.killmail_id)
+    return full if full is not None else detail
+
+
 @strawberry.type(description="A killmail's values in ISK (null when no price was known).")
 class KillmailValues:
-    total: float | None
-    destroyed: float | None
-    dropped: float | None
-    fitted: float | None
-    ship: float | None
+    detail: strawberry.Private[KillmailDetail]
+
+    @strawberry.field
+    def total(self) -> float | None:
+        return self.detail.total_value
+
+    @strawberry.field
+    def destroyed(self) -> float | None:
+        return self.detail.destroyed_value
+
+    @strawberry.field
+    def dropped(self) -> float | None:
+        return self.detail.dropped_value
+
+    @strawberry.field
+    def fitted(self) -> float | None:
+        return self.detail.fitted_value
+
+    @strawberry.field(description="The hull: the total less every item line.")
+    async def ship(self, info: Info) -> float | None:
+        return (await _with_lines(info, self.detail)).ship_value
 
 
 @strawberry.type(description="The victim: resolved entities and the raw ids of the ESI body.")
@@ -371,36 +396,31 @@ class Killmail:
         return Victim(detail=self.detail)
 
     @strawberry.field
-    def attackers(self) -> list[Attacker]:
-        return [Attacker(detail=a) for a in self.detail.attackers]
+    async def attackers(self, info: Info) -> list[Attacker]:
+        detail = await _with_lines(info, self.detail)
+        return [Attacker(detail=a) for a in detail.attackers]
 
     @strawberry.field
     def attacker_count(self) -> int:
         return self.detail.attacker_count
 
     @strawberry.field
-    def final_blow(self) -> Attacker | None:
-        found = next((a for a in self.detail.attackers if a.final_blow), None)
+    async def final_blow(self, info: Info) -> Attacker | None:
+        detail = await _with_lines(info, self.detail)
+        found = next((a for a in detail.attackers if a.final_blow), None)
         return Attacker(detail=found) if found else None
 
     @strawberry.field(description="Top-level item lines; container contents under their container.")
-    def items(self) -> list[Item]:
-        return _items(self.detail.items)
+    async def items(self, info: Info) -> list[Item]:
+        return _items((await _with_lines(info, self.detail)).items)
 
     @strawberry.field
-    def fitting(self) -> FittingType:
-        return FittingType(detail=self.detail.fitting)
+    async def fitting(self, info: Info) -> FittingType:
+        return FittingType(detail=(await _with_lines(info, self.detail)).fitting)
 
     @strawberry.field
     def values(self) -> KillmailValues:
-        d = self.detail
-        return KillmailValues(
-            total=d.total_value,
-            destroyed=d.destroyed_value,
-            dropped=d.dropped_value,
-            fitted=d.fitted_value,
-            ship=d.ship_value,
-        )
+        return KillmailValues(detail=self.detail)
 
     @strawberry.field
     def value_source(self) -> str:
