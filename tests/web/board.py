@@ -101,9 +101,12 @@ def running_board(workdir: Path, preload: list[dict[str, object]] = ()) -> Itera
         "KILLREPORT_ESI_MAX_RPS": "1000",
         "KILLREPORT_ESI_MAX_CONCURRENCY": "100",
     }
+    port = free_port()
+    # Logins come back to this board; sessions and stored tokens need a key.
+    env["KILLREPORT_SSO_CALLBACK_URL"] = f"http://127.0.0.1:{port}/auth/callback"
+    env["KILLREPORT_SECRET_KEY"] = "browser-test-secret-key-0123456789abcdef"
     if preload:
         _preload(env, workdir, list(preload))
-    port = free_port()
     log = workdir / "board.log"
     errors = log.open("w")
     process = subprocess.Popen(

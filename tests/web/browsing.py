@@ -96,7 +96,7 @@ class Browsing:
         for width in WIDTHS:
             with self.context(width=width) as context:
                 page, problems = self.open_page(context)
-                response = page.goto(self.origin + path, wait_until="networkidle")
+                response = page.goto(self.origin + path, wait_until="load")
                 assert response is not None and response.status == expect_status, path
                 if expect_status >= 400:  # the page's own status is expected, not a failure
                     problems.failed = [f for f in problems.failed if self.origin + path not in f]
@@ -117,7 +117,7 @@ class Browsing:
         """axe-core's serious and critical violations on a page (axe injected past the CSP)."""
         with self.context(bypass_csp=True) as context:
             page = context.new_page()
-            page.goto(self.origin + path, wait_until="networkidle")
+            page.goto(self.origin + path, wait_until="load")
             page.add_script_tag(path=str(AXE))
             result = page.evaluate("async () => await axe.run(document)")
             return [
