@@ -17,7 +17,7 @@ from killreport.killmails.queries import latest_sequence, list_killmails
 from killreport.stats.leaderboard import LeaderboardBy, leaderboard
 from killreport.stats.windows import StatsWindow
 
-LATEST_KILLS: Final = 50
+LATEST_KILLS: Final = 25
 TOP_ENTRIES: Final = 10
 VALUABLE_KILLS: Final = 6
 

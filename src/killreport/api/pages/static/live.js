@@ -17,6 +17,7 @@
   var pending = Promise.resolve();
   var socket = null;
   var retryMs = 500;
+  show("Connecting…", "offline");
   var QUERY = "subscription Live($filter: KillmailFilterInput, $after: Int) " +
     "{ newKillmail(filter: $filter, afterSequence: $after) { killmailId sequence } }";
 
