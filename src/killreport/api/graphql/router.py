@@ -15,6 +15,7 @@ from killreport.api.graphql.gate import GRAPHQL_PATH, GraphQLGate
 from killreport.api.graphql.guards import GuardExtension, GuardLimits
 from killreport.api.graphql.masking import RequestErrorMask
 from killreport.api.graphql.schema import build_schema
+from killreport.api.graphql.websocket import LiveGraphQLRouter
 from killreport.api.rate_limit import (
     ClientAddress,
     MemoryRateLimiter,
@@ -50,17 +51,22 @@ def install_graphql(app: FastAPI, container: Container) -> None:
         state = connection.scope.get("state") or {}
         return GraphQLContext(container, str(state.get("request_id") or secrets.token_hex(8)))
 
-    router: GraphQLRouter[GraphQLContext, None] = GraphQLRouter(
+    addresses = ClientAddress.from_setting(settings.api_trusted_proxies)
+    router: GraphQLRouter[GraphQLContext, None] = LiveGraphQLRouter(
         schema,
         graphql_ide="graphiql" if settings.graphql_ide else None,
         allow_queries_via_get=True,
         context_getter=context,
+        keep_alive=True,
+        keep_alive_interval=settings.live_keepalive_interval_s,
+        max_subscriptions_per_connection=settings.live_max_subscriptions_per_connection,
+        addresses=addresses,
     )
     app.include_router(router, prefix=GRAPHQL_PATH)
     app.add_middleware(
         GraphQLGate,
         limiter=_limiter(container),
-        addresses=ClientAddress.from_setting(settings.api_trusted_proxies),
+        addresses=addresses,
         max_document_bytes=settings.graphql_max_document_bytes,
         get_cache_s=settings.graphql_get_cache_s,
     )

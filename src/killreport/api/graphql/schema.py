@@ -17,10 +17,11 @@ from strawberry.tools import merge_types
 from killreport.api.graphql.killmail_query import KillmailQuery
 from killreport.api.graphql.masking import LoggedSchema
 from killreport.api.graphql.status_query import StatusQuery
+from killreport.api.graphql.subscriptions import KillmailSubscription
 
 QUERY_PARTS: tuple[type, ...] = (KillmailQuery, StatusQuery)
 MUTATION_PARTS: tuple[type, ...] = ()
-SUBSCRIPTION_PARTS: tuple[type, ...] = ()
+SUBSCRIPTION_PARTS: tuple[type, ...] = (KillmailSubscription,)
 
 ExtensionFactory = Callable[[], SchemaExtension]
 

@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 MAX_REPLAY = 1000
 READ_LIMIT = 500
+# How soon a lost events subscription is tried again.
+RESUBSCRIBE_S = 1.0
 
 LIVE_KILLMAILS = Counter(
     "killreport_live_killmails_total", "Killmails read once and fanned out to subscriptions."
@@ -209,6 +211,9 @@ class LiveFeed(Generic[ItemT]):
             batch = await self._source.after(self._last, limit=self._read_limit)
             for item in batch:
                 self._fan_out(item)
+                # Let subscribers take it before the next one: a burst of a whole batch
+                # must not look like a client that stopped reading.
+                await asyncio.sleep(0)
             if len(batch) < self._read_limit:
                 return
 
@@ -223,6 +228,11 @@ class LiveFeed(Generic[ItemT]):
         LIVE_KILLMAILS.inc()
         for subscription in tuple(self._subscriptions):
             subscription.offer(item)
+            if subscription.connection.closed:
+                # Cut off (or gone): forget it now, not when its blocked send returns.
+                self._subscriptions.discard(subscription)
+                subscription.discard()
+        LIVE_SUBSCRIPTIONS.set(len(self._subscriptions))
 
     async def _poll(self) -> None:
         while True:
@@ -236,11 +246,13 @@ class LiveFeed(Generic[ItemT]):
                 self._wake("poll")
 
     async def _listen(self, events: EventHub) -> None:
+        failures = 0
         while True:
             try:
                 async with events.subscribe(KillmailCreated.name) as stream:
                     # Whatever was committed while not subscribed is read now.
                     self._wake("subscribed")
+                    failures = 0
                     async for event in stream:
                         if not isinstance(event, KillmailCreated):
                             continue
@@ -250,5 +262,7 @@ class LiveFeed(Generic[ItemT]):
                         elif event.sequence > self._last:
                             self._wake("event")
             except EventError as exc:
-                logger.warning("live feed lost the events hub, polling until back: %s", exc)
-            await asyncio.sleep(self._poll_interval_s)
+                failures += 1
+                level = logging.WARNING if failures == 1 else logging.DEBUG
+                logger.log(level, "live feed lost the events hub, polling until back: %s", exc)
+            await asyncio.sleep(min(self._poll_interval_s, RESUBSCRIBE_S))
