@@ -20,7 +20,9 @@ class _QuietServer(uvicorn.Server):
 async def serve(app: Any) -> AsyncIterator[str]:
     """Run `app` on 127.0.0.1 with a free port; yield its base URL."""
     server = _QuietServer(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_config=None, lifespan="on", proxy_headers=False
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

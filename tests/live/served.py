@@ -26,7 +26,7 @@ QUERY = """
 subscription Live($filter: KillmailFilterInput, $after: Int) {
   newKillmail(filter: $filter, afterSequence: $after) {
     killmailId sequence solarSystemId securitySpace
-    victim { allianceId shipTypeId }
+    victim { allianceId shipTypeId character { id name } }
     attackers { corporationId finalBlow }
     values { total }
   }

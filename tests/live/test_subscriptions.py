@@ -112,6 +112,10 @@ async def test_filtered_subscribers_each_get_exactly_their_killmails_once_in_ord
             await api.ingest(parsed(start, start + 25))
         await _settle(api)
         expected_big = await _query_ids(api, wanted["highsec-big"][1])
+        for name, (_, _, expected) in wanted.items():
+            count = len(expected if expected is not None else expected_big)
+            await operations[name].wait_for(count)
+        await asyncio.sleep(0.3)  # nothing more comes
     # then each subscriber got exactly its killmails, once each, in sequence order
     for name, (_, _, expected) in wanted.items():
         operation = operations[name]

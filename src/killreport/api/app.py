@@ -7,7 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from killreport import __version__
 from killreport.api.graphql.router import install_graphql
-from killreport.api.live.lifespan import live_lifespan
+from killreport.api.graphql.subscriptions import live_lifespan
 from killreport.container import Container
 from killreport.health import run_probes
 

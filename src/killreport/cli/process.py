@@ -49,6 +49,8 @@ def api_role(host: str, port: int) -> Role:
             log_config=None,
             access_log=False,
             lifespan="on",
+            # Which proxies' X-Forwarded-For to believe is KILLREPORT_API_TRUSTED_PROXIES.
+            proxy_headers=False,
         )
         server = _Server(config)
         serving = asyncio.create_task(server.serve(), name="uvicorn")

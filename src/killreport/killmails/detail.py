@@ -186,6 +186,9 @@ class KillmailDetail:
     ingested_at: datetime
     attackers: tuple[AttackerDetail, ...]
     items: tuple[ItemDetail, ...]
+    # False when a list was read without attackers and items (`with_lines=False`): then
+    # `attackers` and `items` are empty and the caller loads them by id when it needs them.
+    has_lines: bool = True
 
     @property
     def security_space(self) -> SecuritySpace | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,6 +26,10 @@ from killreport.killmails.filters import KillmailFilter, KillmailOrder
 from killreport.universe.static import load_static
 
 MAX_PAGE_SIZE = 100
+
+KILLMAILS = Killmail.__table__
+ATTACKERS = Attacker.__table__
+ITEMS = Item.__table__
 
 
 class PageSizeError(ValueError):
@@ -119,18 +123,25 @@ async def list_killmails(
     order: KillmailOrder = KillmailOrder.TIME_DESC,
     first: int,
     after: str | None = None,
+    with_lines: bool = True,
 ) -> KillmailPage:
-    """One page of killmails matching the filter, in order, after the cursor."""
+    """One page of killmails matching the filter, in order, after the cursor.
+
+    `with_lines=False` leaves attackers and items out (`has_lines` False): one statement.
+    """
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise PageSizeError(f"first must be between 1 and {MAX_PAGE_SIZE}, got {first}")
     conditions = filter_conditions(filter)
     if after is not None:
         conditions.append(_after(order, decode_cursor(order, after)))
-    statement = _ordered(select(Killmail).where(*conditions), order).limit(first + 1)
-    rows = list((await session.scalars(statement)).all())
+    statement = _ordered(select(KILLMAILS).where(*conditions), order).limit(first + 1)
+    rows = list((await session.execute(statement)).all())
     has_next = len(rows) > first
     rows = rows[:first]
-    details = await _details(session, rows)
+    if with_lines:
+        details = await _details(session, rows)
+    else:
+        details = {row.killmail_id: _detail(row, (), [], has_lines=False) for row in rows}
     items = tuple(details[row.killmail_id] for row in rows)
     end_cursor = encode_cursor(order, items[-1]) if items else None
     return KillmailPage(items=items, end_cursor=end_cursor, has_next_page=has_next)
@@ -141,7 +152,8 @@ async def get_killmails(session: AsyncSession, ids: Iterable[int]) -> dict[int, 
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = (await session.scalars(select(Killmail).where(Killmail.killmail_id.in_(wanted)))).all()
+    statement = select(KILLMAILS).where(Killmail.killmail_id.in_(wanted))
+    rows = (await session.execute(statement)).all()
     return await _details(session, list(rows))
 
 
@@ -155,12 +167,12 @@ async def killmails_after_sequence(
 ) -> list[KillmailDetail]:
     """Killmails stored after a sequence number, in ascending sequence, at most `limit`."""
     statement = (
-        select(Killmail)
+        select(KILLMAILS)
         .where(Killmail.sequence > after_sequence)
         .order_by(Killmail.sequence)
         .limit(limit)
     )
-    rows = list((await session.scalars(statement)).all())
+    rows = list((await session.execute(statement)).all())
     details = await _details(session, rows)
     return [details[row.killmail_id] for row in rows]
 
@@ -194,26 +206,29 @@ async def killmail_date_counts(
         .order_by(day)
     )
     result = await session.execute(statement)
-    return [
-        DateCount(day=value if isinstance(value, date) else date.fromisoformat(str(value)), count=n)
-        for value, n in result.tuples().all()
-    ]
+    counts = []
+    rows: list[Any] = list(result.all())
+    for value, n in rows:
+        day_value = value if isinstance(value, date) else date.fromisoformat(str(value))
+        counts.append(DateCount(day=day_value, count=int(n)))
+    return counts
 
 
-async def _details(session: AsyncSession, rows: Sequence[Killmail]) -> dict[int, KillmailDetail]:
+async def _details(session: AsyncSession, rows: Sequence[Row[Any]]) -> dict[int, KillmailDetail]:
     if not rows:
         return {}
     ids = [row.killmail_id for row in rows]
+    # Core rows, not ORM objects: a page of 100 killmails has thousands of lines.
     attackers = (
-        await session.scalars(
-            select(Attacker)
+        await session.execute(
+            select(ATTACKERS)
             .where(Attacker.killmail_id.in_(ids))
             .order_by(Attacker.killmail_id, Attacker.position)
         )
     ).all()
     items = (
-        await session.scalars(
-            select(Item).where(Item.killmail_id.in_(ids)).order_by(Item.killmail_id, Item.position)
+        await session.execute(
+            select(ITEMS).where(Item.killmail_id.in_(ids)).order_by(Item.killmail_id, Item.position)
         )
     ).all()
     attackers_by: dict[int, list[AttackerDetail]] = {}
@@ -234,7 +249,7 @@ async def _details(session: AsyncSession, rows: Sequence[Killmail]) -> dict[int,
                 security_status=a.security_status,
             )
         )
-    items_by: dict[int, list[Item]] = {}
+    items_by: dict[int, list[Row[Any]]] = {}
     for item in items:
         items_by.setdefault(item.killmail_id, []).append(item)
     return {
@@ -245,13 +260,13 @@ async def _details(session: AsyncSession, rows: Sequence[Killmail]) -> dict[int,
     }
 
 
-def _item_tree(lines: list[Item]) -> tuple[ItemDetail, ...]:
+def _item_tree(lines: list[Row[Any]]) -> tuple[ItemDetail, ...]:
     universe = load_static()
-    children: dict[int | None, list[Item]] = {}
+    children: dict[int | None, list[Row[Any]]] = {}
     for line in lines:
         children.setdefault(line.parent_position, []).append(line)
 
-    def build(line: Item) -> ItemDetail:
+    def build(line: Row[Any]) -> ItemDetail:
         return ItemDetail(
             position=line.position,
             parent_position=line.parent_position,
@@ -269,7 +284,11 @@ def _item_tree(lines: list[Item]) -> tuple[ItemDetail, ...]:
 
 
 def _detail(
-    row: Killmail, attackers: tuple[AttackerDetail, ...], items: list[Item]
+    row: Row[Any],
+    attackers: tuple[AttackerDetail, ...],
+    items: list[Row[Any]],
+    *,
+    has_lines: bool = True,
 ) -> KillmailDetail:
     return KillmailDetail(
         killmail_id=row.killmail_id,
@@ -309,4 +328,5 @@ def _detail(
         ingested_at=row.ingested_at,
         attackers=attackers,
         items=_item_tree(items),
+        has_lines=has_lines,
     )

@@ -54,9 +54,9 @@ async def killmail_connection(
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise client_error(f"first must be between 1 and {MAX_PAGE_SIZE}", PAGE_SIZE_TOO_LARGE)
     try:
-        async with info.context.database.transaction() as session:
+        async with info.context.session() as session:
             page = await list_killmails(
-                session, killmail_filter, order=order, first=first, after=after
+                session, killmail_filter, order=order, first=first, after=after, with_lines=False
             )
     except PageSizeError as exc:
         raise client_error(str(exc), PAGE_SIZE_TOO_LARGE) from exc

@@ -63,6 +63,6 @@ class KillmailQuery:
         for name, moment in (("since", since), ("until", until)):
             if moment is not None and moment.tzinfo is None:
                 raise client_error(f"{name} needs a time zone (e.g. 2026-01-01T00:00:00Z)")
-        async with info.context.database.transaction() as session:
+        async with info.context.session() as session:
             counts = await killmail_date_counts(session, to_filter(filter), since, until)
         return [KillmailDateCount(date=c.day, count=c.count) for c in counts]

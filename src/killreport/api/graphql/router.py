@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection
-from strawberry.fastapi import GraphQLRouter
+from starlette.staticfiles import StaticFiles
 
 from killreport.api.graphql.context import GraphQLContext
 from killreport.api.graphql.gate import GRAPHQL_PATH, GraphQLGate
@@ -23,6 +25,19 @@ from killreport.api.rate_limit import (
     RedisRateLimiter,
 )
 from killreport.container import Container
+
+GRAPHIQL_FILES = Path(__file__).parent / "graphiql"
+GRAPHIQL_PATH = f"{GRAPHQL_PATH}/static"
+CDN = "https://unpkg.com/"
+
+
+class VendoredIdeRouter(LiveGraphQLRouter):
+    """GraphiQL with its scripts served from the package instead of a CDN."""
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """Strawberry's page with every unpkg URL pointing at the vendored copy."""
+        return super().graphql_ide_html.replace(CDN, f"{GRAPHIQL_PATH}/")
 
 
 def _limiter(container: Container) -> RateLimiter:
@@ -47,15 +62,21 @@ def install_graphql(app: FastAPI, container: Container) -> None:
         )
     )
 
-    async def context(connection: HTTPConnection) -> GraphQLContext:
+    async def context(connection: HTTPConnection) -> AsyncIterator[GraphQLContext]:
         state = connection.scope.get("state") or {}
-        return GraphQLContext(container, str(state.get("request_id") or secrets.token_hex(8)))
+        request_id = str(state.get("request_id") or secrets.token_hex(8))
+        graphql_context = GraphQLContext(container, request_id)
+        try:
+            yield graphql_context
+        finally:
+            await graphql_context.reads.close()
 
     addresses = ClientAddress.from_setting(settings.api_trusted_proxies)
-    router: GraphQLRouter[GraphQLContext, None] = LiveGraphQLRouter(
+    router = VendoredIdeRouter(
         schema,
         graphql_ide="graphiql" if settings.graphql_ide else None,
         allow_queries_via_get=True,
+        # A FastAPI dependency with yield: the read session closes after the response.
         context_getter=context,
         keep_alive=True,
         keep_alive_interval=settings.live_keepalive_interval_s,
@@ -63,6 +84,8 @@ def install_graphql(app: FastAPI, container: Container) -> None:
         addresses=addresses,
     )
     app.include_router(router, prefix=GRAPHQL_PATH)
+    if settings.graphql_ide:
+        app.mount(GRAPHIQL_PATH, StaticFiles(directory=GRAPHIQL_FILES), name="graphiql")
     app.add_middleware(
         GraphQLGate,
         limiter=_limiter(container),

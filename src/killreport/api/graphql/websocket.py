@@ -20,6 +20,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 
+from killreport.api.graphql.context import GraphQLContext
+from killreport.api.graphql.live_context import LiveContext
 from killreport.api.live.connection import LiveCloseCode, LiveConnection
 from killreport.api.live.engine import LiveEngine
 from killreport.api.live.errors import TooManyConnections
@@ -111,4 +113,6 @@ class LiveGraphQLRouter(GraphQLRouter[Any, Any]):
             connection = engine.connection(address, close)
             websocket.state.live = connection
             stack.callback(connection.forget)
+            if isinstance(context, GraphQLContext):
+                context = LiveContext(context)
             return await super().run(websocket, context=context, root_value=root_value)

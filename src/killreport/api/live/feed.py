@@ -87,6 +87,8 @@ class LiveFeed(Generic[ItemT]):
         self._read_limit = read_limit
         self._subscriptions: set[LiveSubscription[ItemT]] = set()
         self._last = 0
+        # Highest sequence an event or a poll said is stored: what a read will reach.
+        self._announced = 0
         self._wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -202,6 +204,10 @@ class LiveFeed(Generic[ItemT]):
             self._wakeup.clear()
             try:
                 await self._catch_up()
+                if self._last >= self._announced:
+                    # Events that came in during the read (the rest of a committed batch)
+                    # were covered by it: no second read for them.
+                    self._wakeup.clear()
             except _READ_ERRORS as exc:
                 # The database is the only source of killmails: wait for the next poll.
                 logger.warning("live feed could not read after %d: %s", self._last, exc)
@@ -243,6 +249,7 @@ class LiveFeed(Generic[ItemT]):
                 logger.warning("live feed could not read the latest sequence: %s", exc)
                 continue
             if latest > self._last:
+                self._announced = max(self._announced, latest)
                 self._wake("poll")
 
     async def _listen(self, events: EventHub) -> None:
@@ -256,6 +263,7 @@ class LiveFeed(Generic[ItemT]):
                     async for event in stream:
                         if not isinstance(event, KillmailCreated):
                             continue
+                        self._announced = max(self._announced, event.sequence)
                         if event.sequence > self._last + 1 and not self._wakeup.is_set():
                             # Events in between were lost (or are still coming): read.
                             self._wake("jump")

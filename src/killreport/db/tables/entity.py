@@ -4,11 +4,39 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, Index, Integer, String, Text
+from sqlalchemy import Boolean, Computed, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from killreport.db.base import Base
 from killreport.db.types import EveId, UtcDateTime
+
+
+def folded(column: str, length: int) -> Mapped[str | None]:
+    """A lower-cased copy of a name column, computed by the database, for search."""
+    return mapped_column(String(length), Computed(f"lower({column})"))
+
+
+def name_search_index(table: str, column: str = "name_folded") -> Index:
+    """The search index of a folded name: pg_trgm GIN on PostgreSQL, a B-tree on SQLite.
+
+    The trigram index serves equality, prefix and substring matches alike; SQLite's
+    B-tree serves equality and prefix ranges (substrings scan it).
+    """
+    return Index(
+        f"ix_{table}_{column}",
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+    )
+
+
+def ticker_search_index(table: str) -> Index:
+    """A B-tree on a folded ticker (equality and prefix); pattern ops for LIKE on PostgreSQL."""
+    return Index(
+        f"ix_{table}_ticker_folded",
+        "ticker_folded",
+        postgresql_ops={"ticker_folded": "text_pattern_ops"},
+    )
 
 
 class Freshness:
@@ -29,6 +57,8 @@ class Alliance(Freshness, Base):
     alliance_id: Mapped[int] = mapped_column(EveId, primary_key=True, autoincrement=False)
     name: Mapped[str | None] = mapped_column(String(128))
     ticker: Mapped[str | None] = mapped_column(String(16))
+    name_folded: Mapped[str | None] = folded("name", 128)
+    ticker_folded: Mapped[str | None] = folded("ticker", 16)
     executor_corporation_id: Mapped[int | None] = mapped_column(EveId)
     faction_id: Mapped[int | None] = mapped_column(EveId)
     date_founded: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -41,6 +71,8 @@ class Alliance(Freshness, Base):
     kill_count: Mapped[int | None] = mapped_column(Integer)
     loss_count: Mapped[int | None] = mapped_column(Integer)
     counts_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (name_search_index("alliances"), ticker_search_index("alliances"))
 
 
 class AllianceCorporation(Base):
@@ -63,6 +95,8 @@ class Corporation(Freshness, Base):
     corporation_id: Mapped[int] = mapped_column(EveId, primary_key=True, autoincrement=False)
     name: Mapped[str | None] = mapped_column(String(128))
     ticker: Mapped[str | None] = mapped_column(String(16))
+    name_folded: Mapped[str | None] = folded("name", 128)
+    ticker_folded: Mapped[str | None] = folded("ticker", 16)
     member_count: Mapped[int | None] = mapped_column(Integer)
     ceo_id: Mapped[int | None] = mapped_column(EveId)
     alliance_id: Mapped[int | None] = mapped_column(EveId)
@@ -76,7 +110,11 @@ class Corporation(Freshness, Base):
     url: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str | None] = mapped_column(String(16))
 
-    __table_args__ = (Index("ix_corporations_alliance", "alliance_id"),)
+    __table_args__ = (
+        Index("ix_corporations_alliance", "alliance_id"),
+        name_search_index("corporations"),
+        ticker_search_index("corporations"),
+    )
 
 
 class Character(Freshness, Base):
@@ -86,6 +124,7 @@ class Character(Freshness, Base):
 
     character_id: Mapped[int] = mapped_column(EveId, primary_key=True, autoincrement=False)
     name: Mapped[str | None] = mapped_column(String(128))
+    name_folded: Mapped[str | None] = folded("name", 128)
     corporation_id: Mapped[int | None] = mapped_column(EveId)
     alliance_id: Mapped[int | None] = mapped_column(EveId)
     faction_id: Mapped[int | None] = mapped_column(EveId)
@@ -100,6 +139,7 @@ class Character(Freshness, Base):
     __table_args__ = (
         Index("ix_characters_corporation", "corporation_id"),
         Index("ix_characters_alliance", "alliance_id"),
+        name_search_index("characters"),
     )
 
 
@@ -110,6 +150,7 @@ class Type(Freshness, Base):
 
     type_id: Mapped[int] = mapped_column(EveId, primary_key=True, autoincrement=False)
     name: Mapped[str | None] = mapped_column(String(255))
+    name_folded: Mapped[str | None] = folded("name", 255)
     description: Mapped[str | None] = mapped_column(Text)
     group_id: Mapped[int | None] = mapped_column(EveId)
     mass: Mapped[float | None] = mapped_column(Float)
@@ -119,7 +160,7 @@ class Type(Freshness, Base):
     published: Mapped[bool | None] = mapped_column(Boolean)
     market_group_id: Mapped[int | None] = mapped_column(EveId)
 
-    __table_args__ = (Index("ix_types_group", "group_id"),)
+    __table_args__ = (Index("ix_types_group", "group_id"), name_search_index("types"))
 
 
 class Group(Freshness, Base):
@@ -150,10 +191,13 @@ class SolarSystem(Freshness, Base):
 
     system_id: Mapped[int] = mapped_column(EveId, primary_key=True, autoincrement=False)
     name: Mapped[str | None] = mapped_column(String(128))
+    name_folded: Mapped[str | None] = folded("name", 128)
     constellation_id: Mapped[int | None] = mapped_column(EveId)
     security_status: Mapped[float | None] = mapped_column(Float)
     security_class: Mapped[str | None] = mapped_column(String(16))
     star_id: Mapped[int | None] = mapped_column(EveId)
+
+    __table_args__ = (name_search_index("solar_systems"),)
 
 
 class Constellation(Freshness, Base):
@@ -163,7 +207,10 @@ class Constellation(Freshness, Base):
 
     constellation_id: Mapped[int] = mapped_column(EveId, primary_key=True, autoincrement=False)
     name: Mapped[str | None] = mapped_column(String(128))
+    name_folded: Mapped[str | None] = folded("name", 128)
     region_id: Mapped[int | None] = mapped_column(EveId)
+
+    __table_args__ = (name_search_index("constellations"),)
 
 
 class Region(Freshness, Base):
@@ -173,4 +220,7 @@ class Region(Freshness, Base):
 
     region_id: Mapped[int] = mapped_column(EveId, primary_key=True, autoincrement=False)
     name: Mapped[str | None] = mapped_column(String(128))
+    name_folded: Mapped[str | None] = folded("name", 128)
     description: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (name_search_index("regions"),)

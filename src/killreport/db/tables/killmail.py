@@ -63,6 +63,8 @@ class Killmail(Base):
         Index("ix_killmails_system", "solar_system_id", "killmail_time"),
         Index("ix_killmails_region", "region_id", "killmail_time"),
         Index("ix_killmails_total_value", "total_value"),
+        Index("ix_killmails_constellation", "constellation_id", "killmail_time"),
+        Index("ix_killmails_victim_ship_group", "victim_ship_group_id", "killmail_time"),
     )
 
 
@@ -89,6 +91,8 @@ class Attacker(Base):
         Index("ix_attackers_corporation", "corporation_id", "killmail_time"),
         Index("ix_attackers_alliance", "alliance_id", "killmail_time"),
         Index("ix_attackers_ship_type", "ship_type_id", "killmail_time"),
+        # Leaderboards and window scans over every attacker of a period.
+        Index("ix_attackers_time", "killmail_time"),
     )
 
 
