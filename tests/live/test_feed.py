@@ -145,6 +145,7 @@ async def test_a_connection_that_reads_nothing_is_closed_and_others_still_get_al
     assert slow.closed
     assert [code for code, _ in slow_closes.calls] == [LiveCloseCode.BUFFER_OVERFLOW]
     assert "afterSequence" in slow_closes.calls[0][1]
-    # and its stream ends instead of sending anything after the close
+    # and its stream, having taken the first, ends instead of sending more after the close
+    assert (await slow_first).sequence == 1
     with pytest.raises(ConnectionClosed):
-        await slow_first
+        await slow_stream.__anext__()

@@ -9,9 +9,12 @@ which order, once, and how fast.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import os
 import socket
+import struct
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -63,34 +66,18 @@ class GraphQLSocket:
         base_url: str,
         *,
         protocol: str = TRANSPORT_WS,
-        read: bool = True,
-        receive_buffer: int | None = None,
     ) -> AsyncIterator[GraphQLSocket]:
-        """Open, initialise and (with `read`) keep reading until the block exits.
-
-        `read=False` makes a client that reads nothing after the handshake; with a small
-        `receive_buffer` the server's writes back up after a few kilobytes.
-        """
-        parts = urlsplit(base_url)
-        sock = None
-        if receive_buffer is not None:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-            sock.setblocking(False)
-            await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
-        url = f"ws://{parts.netloc}/graphql"
+        """Open, initialise and keep reading until the block exits."""
+        url = f"ws://{urlsplit(base_url).netloc}/graphql"
         async with websockets.connect(
             url,
             subprotocols=[protocol],  # type: ignore[list-item]
-            sock=sock,
-            max_queue=1 if not read else 1024,
             max_size=2**24,
             ping_interval=None,
         ) as ws:
             client = cls(ws, protocol)
             await client._init()
-            if read:
-                client._reader = asyncio.create_task(client._read())
+            client._reader = asyncio.create_task(client._read())
             try:
                 yield client
             finally:
@@ -151,17 +138,98 @@ class GraphQLSocket:
             operation.completed.set()
         operation.changed.set()
 
-    async def drain(self, timeout_s: float) -> None:
-        """Read (for a client made with read=False) until closed or `timeout_s` passes."""
-        with contextlib.suppress(TimeoutError, websockets.ConnectionClosed):
-            async with asyncio.timeout(timeout_s):
-                async for raw in self.ws:
-                    self.handle(json.loads(raw))
-
     async def closed(self, timeout_s: float = 10.0) -> tuple[int | None, str | None]:
         """Wait for the server to close; its close code and reason."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout_s):
                 await self.ws.wait_closed()
-        frame = self.ws.close_rcvd
+        frame = self.ws.protocol.close_rcvd
         return (frame.code, frame.reason) if frame is not None else (None, None)
+
+
+class StalledSocket:
+    """A WebSocket client on a bare TCP stream that stops reading after subscribing.
+
+    Its socket has a small receive buffer and its stream reader a small limit, so the
+    server's writes back up once the server's own socket buffer is full (on loopback,
+    with its 64 KiB segments, Linux lets that grow past a megabyte): what a client that
+    reads nothing looks like from the server. `read_all` reads everything later, the
+    close frame included.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.texts: list[dict[str, Any]] = []
+        self.close_code: int | None = None
+        self.close_reason: str | None = None
+
+    @classmethod
+    async def open(cls, base_url: str, query: str, *, subscriptions: int = 1) -> StalledSocket:
+        """Handshake, connection_init and the subscriptions; then nothing is read."""
+        parts = urlsplit(base_url)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=1024)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            f"GET /graphql HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Protocol: {TRANSPORT_WS}\r\n\r\n".encode()
+        )
+        status = await reader.readline()
+        if b" 101 " not in status:
+            raise AssertionError(f"no upgrade: {status!r}")
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        client = cls(reader, writer)
+        client.send({"type": "connection_init", "payload": {}})
+        for n in range(subscriptions):
+            client.send({"id": str(n + 1), "type": "subscribe", "payload": {"query": query}})
+        await writer.drain()
+        return client
+
+    def send(self, message: dict[str, Any]) -> None:
+        """One masked text frame."""
+        data = json.dumps(message).encode()
+        mask = os.urandom(4)
+        header = bytes([0x81])
+        if len(data) < 126:
+            header += bytes([0x80 | len(data)])
+        else:
+            header += bytes([0x80 | 126]) + struct.pack("!H", len(data))
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+        self.writer.write(header + mask + masked)
+
+    async def read_all(self, timeout_s: float = 10.0) -> None:
+        """Read frames until the server's close frame (or the timeout)."""
+        with contextlib.suppress(TimeoutError, asyncio.IncompleteReadError):
+            async with asyncio.timeout(timeout_s):
+                while self.close_code is None:
+                    first, second = await self.reader.readexactly(2)
+                    length = second & 0x7F
+                    if length == 126:
+                        (length,) = struct.unpack("!H", await self.reader.readexactly(2))
+                    elif length == 127:
+                        (length,) = struct.unpack("!Q", await self.reader.readexactly(8))
+                    payload = await self.reader.readexactly(length)
+                    opcode = first & 0x0F
+                    if opcode == 0x1:
+                        self.texts.append(json.loads(payload))
+                    elif opcode == 0x8:
+                        (self.close_code,) = struct.unpack("!H", payload[:2])
+                        self.close_reason = payload[2:].decode()
+
+    def results(self, operation_id: str = "1") -> list[dict[str, Any]]:
+        """One operation's `next` payloads' data, in arrival order."""
+        return [
+            m["payload"]["data"]
+            for m in self.texts
+            if m.get("type") == "next" and m.get("id") == operation_id
+        ]
+
+    def close(self) -> None:
+        """Drop the TCP connection."""
+        self.writer.close()

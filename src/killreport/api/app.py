@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from killreport import __version__
 from killreport.api.auth.routes import router as auth_router
 from killreport.api.graphql.router import install_graphql
+from killreport.api.graphql.subscriptions import live_lifespan
 from killreport.api.pages.mount import mount_pages
 from killreport.container import Container
 from killreport.health import run_probes
@@ -20,6 +21,7 @@ def create_app(container: Container) -> FastAPI:
         version=__version__,
         docs_url="/docs",
         redoc_url=None,
+        lifespan=live_lifespan(container),
     )
     app.state.container = container
     app.include_router(auth_router)

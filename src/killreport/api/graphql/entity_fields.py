@@ -54,17 +54,7 @@ def now() -> datetime:
 
 def loader_of(info: Info, kind: EntityKind) -> Any:
     """The request's DataLoader of an entity kind."""
-    loaders = info.context.loaders
-    return {
-        EntityKind.CHARACTER: loaders.character,
-        EntityKind.CORPORATION: loaders.corporation,
-        EntityKind.ALLIANCE: loaders.alliance,
-        EntityKind.SHIP_TYPE: loaders.item_type,
-        EntityKind.GROUP: loaders.group,
-        EntityKind.SOLAR_SYSTEM: loaders.solar_system,
-        EntityKind.CONSTELLATION: loaders.constellation,
-        EntityKind.REGION: loaders.region,
-    }[kind]
+    return info.context.loaders.by_kind[kind]
 
 
 def with_entity(kind: EntityKind, entity_id: int, given: KillmailFilter) -> KillmailFilter:

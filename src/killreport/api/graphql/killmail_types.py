@@ -129,206 +129,158 @@ class Victim:
         return item_type_ref(self.detail.victim_ship_type_id)
 
 
+# The types below are built with every field filled in (plain attributes, no resolvers):
+# a killmail has hundreds of item lines and attackers, and a resolver per field costs
+# far more than filling a field nobody asked for.
+
+
+def _float(value: int | None) -> float | None:
+    return None if value is None else float(value)
+
+
 @strawberry.type(description="One attacker, in ESI order.")
 class Attacker:
-    detail: strawberry.Private[AttackerDetail]
+    character_id: strawberry.ID | None
+    corporation_id: strawberry.ID | None
+    alliance_id: strawberry.ID | None
+    faction_id: strawberry.ID | None
+    ship_type_id: strawberry.ID | None
+    weapon_type_id: strawberry.ID | None
+    damage_done: float
+    final_blow: bool
+    security_status: float
+    character: Character | None
+    corporation: Corporation | None
+    alliance: Alliance | None
+    ship_type: ItemType | None
+    weapon_type: ItemType | None
 
-    @strawberry.field
-    def character_id(self) -> strawberry.ID | None:
-        return _id(self.detail.character_id)
-
-    @strawberry.field
-    def corporation_id(self) -> strawberry.ID | None:
-        return _id(self.detail.corporation_id)
-
-    @strawberry.field
-    def alliance_id(self) -> strawberry.ID | None:
-        return _id(self.detail.alliance_id)
-
-    @strawberry.field
-    def faction_id(self) -> strawberry.ID | None:
-        return _id(self.detail.faction_id)
-
-    @strawberry.field
-    def ship_type_id(self) -> strawberry.ID | None:
-        return _id(self.detail.ship_type_id)
-
-    @strawberry.field
-    def weapon_type_id(self) -> strawberry.ID | None:
-        return _id(self.detail.weapon_type_id)
-
-    @strawberry.field
-    def damage_done(self) -> float:
-        return float(self.detail.damage_done)
-
-    @strawberry.field
-    def final_blow(self) -> bool:
-        return self.detail.final_blow
-
-    @strawberry.field
-    def security_status(self) -> float:
-        return self.detail.security_status
-
-    @strawberry.field
-    def character(self) -> Character | None:
-        return character_ref(self.detail.character_id)
-
-    @strawberry.field
-    def corporation(self) -> Corporation | None:
-        return corporation_ref(self.detail.corporation_id)
-
-    @strawberry.field
-    def alliance(self) -> Alliance | None:
-        return alliance_ref(self.detail.alliance_id)
-
-    @strawberry.field
-    def ship_type(self) -> ItemType | None:
-        return item_type_ref(self.detail.ship_type_id) if self.detail.ship_type_id else None
-
-    @strawberry.field
-    def weapon_type(self) -> ItemType | None:
-        weapon = self.detail.weapon_type_id
-        return item_type_ref(weapon) if weapon else None
+    @classmethod
+    def of(cls, a: AttackerDetail) -> Attacker:
+        """The GraphQL attacker of a read-layer attacker."""
+        return cls(
+            character_id=_id(a.character_id),
+            corporation_id=_id(a.corporation_id),
+            alliance_id=_id(a.alliance_id),
+            faction_id=_id(a.faction_id),
+            ship_type_id=_id(a.ship_type_id),
+            weapon_type_id=_id(a.weapon_type_id),
+            damage_done=float(a.damage_done),
+            final_blow=a.final_blow,
+            security_status=a.security_status,
+            character=character_ref(a.character_id),
+            corporation=corporation_ref(a.corporation_id),
+            alliance=alliance_ref(a.alliance_id),
+            ship_type=item_type_ref(a.ship_type_id) if a.ship_type_id else None,
+            weapon_type=item_type_ref(a.weapon_type_id) if a.weapon_type_id else None,
+        )
 
 
 @strawberry.type(description="One item line of the victim; a container's contents are `items`.")
 class Item:
-    detail: strawberry.Private[ItemDetail]
+    item_type_id: strawberry.ID
+    item_type: ItemType
+    flag: int = strawberry.field(description="ESI's inventory flag.")
+    slot: SlotKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The kind of place the line occupied, from its flag."
+    )
+    singleton: int = strawberry.field(description="0, or 2 for a blueprint copy (ESI's singleton).")
+    quantity_destroyed: float | None
+    quantity_dropped: float | None
+    quantity: float
+    unit_value: float | None = strawberry.field(description="ISK per unit on the day of the kill.")
+    value: float | None = strawberry.field(
+        description="Unit value times quantity (contents not included)."
+    )
+    items: list[Item] = strawberry.field(description="A container's contents.")
 
-    @strawberry.field
-    def item_type_id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.detail.item_type_id))
-
-    @strawberry.field
-    def item_type(self) -> ItemType:
-        return item_type_ref(self.detail.item_type_id)
-
-    @strawberry.field(description="ESI's inventory flag.")
-    def flag(self) -> int:
-        return self.detail.flag
-
-    @strawberry.field(description="The kind of place the line occupied, from its flag.")
-    def slot(self) -> SlotKindEnum:  # type: ignore[valid-type]
-        return self.detail.slot
-
-    @strawberry.field(description="0, or 2 for a blueprint copy (ESI's singleton).")
-    def singleton(self) -> int:
-        return self.detail.singleton
-
-    @strawberry.field
-    def quantity_destroyed(self) -> float | None:
-        q = self.detail.quantity_destroyed
-        return None if q is None else float(q)
-
-    @strawberry.field
-    def quantity_dropped(self) -> float | None:
-        q = self.detail.quantity_dropped
-        return None if q is None else float(q)
-
-    @strawberry.field
-    def quantity(self) -> float:
-        return float(self.detail.quantity)
-
-    @strawberry.field(description="ISK per unit on the day of the kill.")
-    def unit_value(self) -> float | None:
-        return self.detail.unit_value
-
-    @strawberry.field(description="Unit value times quantity (contents not included).")
-    def value(self) -> float | None:
-        return self.detail.value
-
-    @strawberry.field(description="A container's contents.")
-    def items(self) -> list[Item]:
-        return [Item(detail=child) for child in self.detail.children]
+    @classmethod
+    def of(cls, item: ItemDetail) -> Item:
+        """The GraphQL item (and its contents) of a read-layer item line."""
+        return cls(
+            item_type_id=strawberry.ID(str(item.item_type_id)),
+            item_type=item_type_ref(item.item_type_id),
+            flag=item.flag,
+            slot=item.slot,
+            singleton=item.singleton,
+            quantity_destroyed=_float(item.quantity_destroyed),
+            quantity_dropped=_float(item.quantity_dropped),
+            quantity=float(item.quantity),
+            unit_value=item.unit_value,
+            value=item.value,
+            items=[cls.of(child) for child in item.children],
+        )
 
 
 @strawberry.type(
     name="FittingSlot", description="One fitted slot: the module and the charges loaded in it."
 )
 class FittingSlotType:
-    detail: strawberry.Private[FittingSlot]
+    slot: SlotKindEnum  # type: ignore[valid-type]
+    flag: int
+    index: int = strawberry.field(description="0-based index in its rack.")
+    module: Item | None = strawberry.field(
+        description="The module (its first line when ESI lists two)."
+    )
+    modules: list[Item] = strawberry.field(
+        description="Every line of the module (destroyed and dropped parts)."
+    )
+    charges: list[Item]
 
-    @strawberry.field
-    def slot(self) -> SlotKindEnum:  # type: ignore[valid-type]
-        return self.detail.kind
-
-    @strawberry.field
-    def flag(self) -> int:
-        return self.detail.flag
-
-    @strawberry.field(description="0-based index in its rack.")
-    def index(self) -> int:
-        return self.detail.index
-
-    @strawberry.field(description="The module (its first line when ESI lists two).")
-    def module(self) -> Item | None:
-        module = self.detail.module
-        return Item(detail=module) if module else None
-
-    @strawberry.field(description="Every line of the module (destroyed and dropped parts).")
-    def modules(self) -> list[Item]:
-        return [Item(detail=m) for m in self.detail.modules]
-
-    @strawberry.field
-    def charges(self) -> list[Item]:
-        return [Item(detail=c) for c in self.detail.charges]
+    @classmethod
+    def of(cls, slot: FittingSlot) -> FittingSlotType:
+        """The GraphQL slot of a read-layer slot."""
+        modules = [Item.of(m) for m in slot.modules]
+        return cls(
+            slot=slot.kind,
+            flag=slot.flag,
+            index=slot.index,
+            module=modules[0] if modules else None,
+            modules=modules,
+            charges=[Item.of(c) for c in slot.charges],
+        )
 
 
 def _items(lines: tuple[ItemDetail, ...]) -> list[Item]:
-    return [Item(detail=line) for line in lines]
+    return [Item.of(line) for line in lines]
 
 
 def _slots(slots: tuple[FittingSlot, ...]) -> list[FittingSlotType]:
-    return [FittingSlotType(detail=s) for s in slots]
+    return [FittingSlotType.of(s) for s in slots]
 
 
 @strawberry.type(name="Fitting", description="The victim's fit by rack, and what it carried.")
 class FittingType:
-    detail: strawberry.Private[Fitting]
+    high: list[FittingSlotType]
+    mid: list[FittingSlotType]
+    low: list[FittingSlotType]
+    rig: list[FittingSlotType]
+    subsystem: list[FittingSlotType]
+    service: list[FittingSlotType]
+    drones: list[Item]
+    fighters: list[Item]
+    implants: list[Item]
+    boosters: list[Item]
+    cargo: list[Item] = strawberry.field(
+        description="Cargo, holds, hangars and anything else not fitted."
+    )
 
-    @strawberry.field
-    def high(self) -> list[FittingSlotType]:
-        return _slots(self.detail.high)
-
-    @strawberry.field
-    def mid(self) -> list[FittingSlotType]:
-        return _slots(self.detail.mid)
-
-    @strawberry.field
-    def low(self) -> list[FittingSlotType]:
-        return _slots(self.detail.low)
-
-    @strawberry.field
-    def rig(self) -> list[FittingSlotType]:
-        return _slots(self.detail.rig)
-
-    @strawberry.field
-    def subsystem(self) -> list[FittingSlotType]:
-        return _slots(self.detail.subsystem)
-
-    @strawberry.field
-    def service(self) -> list[FittingSlotType]:
-        return _slots(self.detail.service)
-
-    @strawberry.field
-    def drones(self) -> list[Item]:
-        return _items(self.detail.drones)
-
-    @strawberry.field
-    def fighters(self) -> list[Item]:
-        return _items(self.detail.fighters)
-
-    @strawberry.field
-    def implants(self) -> list[Item]:
-        return _items(self.detail.implants)
-
-    @strawberry.field
-    def boosters(self) -> list[Item]:
-        return _items(self.detail.boosters)
-
-    @strawberry.field(description="Cargo, holds, hangars and anything else not fitted.")
-    def cargo(self) -> list[Item]:
-        return _items(self.detail.cargo)
+    @classmethod
+    def of(cls, fitting: Fitting) -> FittingType:
+        """The GraphQL fitting of a read-layer fitting."""
+        return cls(
+            high=_slots(fitting.high),
+            mid=_slots(fitting.mid),
+            low=_slots(fitting.low),
+            rig=_slots(fitting.rig),
+            subsystem=_slots(fitting.subsystem),
+            service=_slots(fitting.service),
+            drones=_items(fitting.drones),
+            fighters=_items(fitting.fighters),
+            implants=_items(fitting.implants),
+            boosters=_items(fitting.boosters),
+            cargo=_items(fitting.cargo),
+        )
 
 
 @strawberry.type(description="A killmail as ESI sent it, with what we derived at ingest.")
@@ -398,7 +350,7 @@ class Killmail:
     @strawberry.field
     async def attackers(self, info: Info) -> list[Attacker]:
         detail = await _with_lines(info, self.detail)
-        return [Attacker(detail=a) for a in detail.attackers]
+        return [Attacker.of(a) for a in detail.attackers]
 
     @strawberry.field
     def attacker_count(self) -> int:
@@ -408,7 +360,7 @@ class Killmail:
     async def final_blow(self, info: Info) -> Attacker | None:
         detail = await _with_lines(info, self.detail)
         found = next((a for a in detail.attackers if a.final_blow), None)
-        return Attacker(detail=found) if found else None
+        return Attacker.of(found) if found else None
 
     @strawberry.field(description="Top-level item lines; container contents under their container.")
     async def items(self, info: Info) -> list[Item]:
@@ -416,7 +368,7 @@ class Killmail:
 
     @strawberry.field
     async def fitting(self, info: Info) -> FittingType:
-        return FittingType(detail=(await _with_lines(info, self.detail)).fitting)
+        return FittingType.of((await _with_lines(info, self.detail)).fitting)
 
     @strawberry.field
     def values(self) -> KillmailValues:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +52,20 @@ class Loaders:
     solar_system: DataLoader[int, lookups.SolarSystemInfo | None]
     constellation: DataLoader[int, lookups.ConstellationInfo | None]
     region: DataLoader[int, lookups.RegionInfo | None]
+
+    @cached_property
+    def by_kind(self) -> dict[str, DataLoader[int, Any]]:
+        """The entity loaders by EntityKind value (CHARACTER, SHIP_TYPE, ...)."""
+        return {
+            "CHARACTER": self.character,
+            "CORPORATION": self.corporation,
+            "ALLIANCE": self.alliance,
+            "SHIP_TYPE": self.item_type,
+            "GROUP": self.group,
+            "SOLAR_SYSTEM": self.solar_system,
+            "CONSTELLATION": self.constellation,
+            "REGION": self.region,
+        }
 
     @classmethod
     def for_session(cls, source: SessionSource) -> Loaders:

@@ -12,6 +12,7 @@ from killreport.api.live.feed import LiveFeed, SequenceSource
 from killreport.api.live.limits import AddressLimits
 from killreport.api.live.poller import SharedPoller
 from killreport.api.live.subscription import ItemT
+from killreport.bus.contracts import QUEUES
 from killreport.bus.errors import BusError
 from killreport.bus.protocol import MessageBus, QueueStats
 from killreport.events.hub import EventHub
@@ -48,8 +49,12 @@ async def running_engine(
         poll_interval_s=settings.live_poll_interval_s,
         replay_scan_max=settings.live_replay_scan_max,
     )
+
+    async def queue_stats() -> list[QueueStats]:
+        return await bus.queue_stats(list(QUEUES))
+
     worker_status: SharedPoller[list[QueueStats]] = SharedPoller(
-        bus.queue_stats,
+        queue_stats,
         settings.worker_status_poll_interval_s,
         errors=(BusError, OSError),
         name="worker-status",

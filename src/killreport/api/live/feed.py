@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 MAX_REPLAY = 1000
 READ_LIMIT = 500
+# How soon a lost events subscription is tried again.
+RESUBSCRIBE_S = 1.0
 
 LIVE_KILLMAILS = Counter(
     "killreport_live_killmails_total", "Killmails read once and fanned out to subscriptions."
@@ -85,6 +87,8 @@ class LiveFeed(Generic[ItemT]):
         self._read_limit = read_limit
         self._subscriptions: set[LiveSubscription[ItemT]] = set()
         self._last = 0
+        # Highest sequence an event or a poll said is stored: what a read will reach.
+        self._announced = 0
         self._wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -200,6 +204,10 @@ class LiveFeed(Generic[ItemT]):
             self._wakeup.clear()
             try:
                 await self._catch_up()
+                if self._last >= self._announced:
+                    # Events that came in during the read (the rest of a committed batch)
+                    # were covered by it: no second read for them.
+                    self._wakeup.clear()
             except _READ_ERRORS as exc:
                 # The database is the only source of killmails: wait for the next poll.
                 logger.warning("live feed could not read after %d: %s", self._last, exc)
@@ -209,6 +217,9 @@ class LiveFeed(Generic[ItemT]):
             batch = await self._source.after(self._last, limit=self._read_limit)
             for item in batch:
                 self._fan_out(item)
+                # Let subscribers take it before the next one: a burst of a whole batch
+                # must not look like a client that stopped reading.
+                await asyncio.sleep(0)
             if len(batch) < self._read_limit:
                 return
 
@@ -223,6 +234,11 @@ class LiveFeed(Generic[ItemT]):
         LIVE_KILLMAILS.inc()
         for subscription in tuple(self._subscriptions):
             subscription.offer(item)
+            if subscription.connection.closed:
+                # Cut off (or gone): forget it now, not when its blocked send returns.
+                self._subscriptions.discard(subscription)
+                subscription.discard()
+        LIVE_SUBSCRIPTIONS.set(len(self._subscriptions))
 
     async def _poll(self) -> None:
         while True:
@@ -233,22 +249,28 @@ class LiveFeed(Generic[ItemT]):
                 logger.warning("live feed could not read the latest sequence: %s", exc)
                 continue
             if latest > self._last:
+                self._announced = max(self._announced, latest)
                 self._wake("poll")
 
     async def _listen(self, events: EventHub) -> None:
+        failures = 0
         while True:
             try:
                 async with events.subscribe(KillmailCreated.name) as stream:
                     # Whatever was committed while not subscribed is read now.
                     self._wake("subscribed")
+                    failures = 0
                     async for event in stream:
                         if not isinstance(event, KillmailCreated):
                             continue
+                        self._announced = max(self._announced, event.sequence)
                         if event.sequence > self._last + 1 and not self._wakeup.is_set():
                             # Events in between were lost (or are still coming): read.
                             self._wake("jump")
                         elif event.sequence > self._last:
                             self._wake("event")
             except EventError as exc:
-                logger.warning("live feed lost the events hub, polling until back: %s", exc)
-            await asyncio.sleep(self._poll_interval_s)
+                failures += 1
+                level = logging.WARNING if failures == 1 else logging.DEBUG
+                logger.log(level, "live feed lost the events hub, polling until back: %s", exc)
+            await asyncio.sleep(min(self._poll_interval_s, RESUBSCRIBE_S))
