@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from killreport.killmails.slots import FITTED_SLOT_KINDS, slot_kind
 from killreport.universe.static import load_static
@@ -217,4 +217,55 @@ def test_login_through_the_simulated_sso_shows_the_pilot_and_their_kills(
         # and logging out ends the session
         page.get_by_role("button", name="Log out").click()
         expect(page.locator(".account a.login")).to_be_visible()
+        assert problems.failed == []
+
+
+def _newest_stored(board: Board, count: int) -> list[int]:
+    rows = board.query("SELECT killmail_id FROM killmails ORDER BY sequence DESC LIMIT ?", count)
+    return [int(str(row[0])) for row in rows]
+
+
+def test_new_kills_arrive_live_and_after_a_dropped_connection_once_each(
+    web: Browsing, board: Board
+) -> None:
+    # The page's WebSocket goes through here, so the test can cut it and refuse reconnects.
+    sockets: list[WebSocketRoute] = []
+    down = False
+
+    def route(socket: WebSocketRoute) -> None:
+        if down:
+            socket.close(code=1001)
+            return
+        socket.connect_to_server()
+        sockets.append(socket)
+
+    with web.context() as context:
+        page, problems = web.open_page(context)
+        page.route_web_socket(re.compile(r".*/graphql$"), route)
+        # given the front page, live
+        page.goto(f"{board.url}/")
+        expect(page.locator("[data-live-state]")).to_have_attribute("data-state", "live")
+        stored = board.query("SELECT count(*) FROM killmails")[0][0]
+        # when the simulator publishes a killmail and the feed stores it
+        board.publish(count=1)
+        board.wait_for("SELECT count(*) FROM killmails", int(str(stored)) + 1)
+        (newest,) = _newest_stored(board, 1)
+        # then it is on top within 2 s, without a reload
+        expect(page.locator("table.kills tbody tr").first).to_have_attribute(
+            "data-killmail-id", str(newest), timeout=2000
+        )
+        # when the connection drops, two kills land meanwhile, and the connection returns
+        down = True
+        sockets[-1].close(code=1001)
+        expect(page.locator("[data-live-state]")).to_have_attribute("data-state", "offline")
+        board.publish(count=2)
+        board.wait_for("SELECT count(*) FROM killmails", int(str(stored)) + 3)
+        missed = _newest_stored(board, 2)
+        down = False
+        # then both are on top, newest first, and no row is there twice
+        top = page.locator("table.kills tbody tr")
+        expect(top.first).to_have_attribute("data-killmail-id", str(missed[0]), timeout=15000)
+        listed = _listed(page)
+        assert listed[:3] == [*missed, newest]
+        assert len(listed) == len(set(listed))
         assert problems.failed == []
