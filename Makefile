@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: up demo test lint services migration-initial bench clean
+.PHONY: up demo test lint services browser migration-initial bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,13 +32,17 @@ demo: $(RUNTIME)
 services:
 	bash scripts/services.sh
 
+# Debian's Chromium for the Playwright browser tests (tests/web).
+browser:
+	bash scripts/browser.sh
+
 lint: $(DEV)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: $(DEV) services lint
+test: $(DEV) services browser lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
 migration-initial: $(DEV)

@@ -17,11 +17,11 @@ class _QuietServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Run `app` on 127.0.0.1 with a free port; yield its base URL."""
+async def serve(app: Any, port: int = 0) -> AsyncIterator[str]:
+    """Run `app` on 127.0.0.1 with a free port (or `port`); yield its base URL."""
     server = _QuietServer(
         uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_config=None, lifespan="on", proxy_headers=False
+            app, host="127.0.0.1", port=port, log_config=None, lifespan="on", proxy_headers=False
         )
     )
     task = asyncio.create_task(server.serve())

@@ -21,6 +21,7 @@ from killreport.esi.client import EsiClient
 from killreport.events.hub import EventHub, InProcessHub, build_hub
 from killreport.health import Probe
 from killreport.settings import Settings
+from killreport.sso.setup import SsoDisabled, SsoServices, build_sso
 from killreport.zkb.api import ZkbApiClient
 from killreport.zkb.builder import build_r2z2_client, build_zkb_api_client
 from killreport.zkb.r2z2 import R2Z2Client
@@ -54,6 +55,8 @@ class Container:
     zkb_api: ZkbApiClient
     # Events after commit: Redis pub/sub when redis_url is set, else in-process.
     events: EventHub = field(default_factory=InProcessHub)
+    # EVE SSO (client, validator, token vault), or why it is off.
+    sso: SsoServices | SsoDisabled = field(default_factory=lambda: SsoDisabled("not built"))
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     def readiness_probes(self) -> dict[str, Probe]:
@@ -91,6 +94,7 @@ async def build(settings: Settings) -> AsyncIterator[Container]:
         r2z2=build_r2z2_client(settings, http, budget_redis),
         zkb_api=build_zkb_api_client(settings, http, budget_redis),
         events=events,
+        sso=build_sso(settings, http),
     )
     async with container.stack:
         container.stack.push_async_callback(http.close)

@@ -86,6 +86,28 @@ class Settings(BaseSettings):
     sso_client_secret: SecretStr = SecretStr("")
     sso_callback_url: str = "http://127.0.0.1:8000/auth/callback"
     secret_key: SecretStr = SecretStr("")
+    # Login and sessions (issue 12): characters whose users are admins, comma-separated.
+    admin_character_ids: str = Field("", pattern=r"^[0-9,\s]*$")
+    sso_login_state_ttl_s: float = Field(600.0, ge=60.0, le=3600.0)
+    session_idle_timeout_s: float = Field(14 * 86_400.0, ge=60.0)
+    session_max_age_s: float = Field(30 * 86_400.0, ge=60.0)
+    jwt_leeway_s: float = Field(30.0, ge=0.0, le=300.0)
+    # A user-killmails message works this long, then yields its worker and resumes later.
+    user_sync_slice_s: float = Field(40.0, ge=1.0, le=3600.0)
+
+    # Live subscriptions (GraphQL over WebSocket): how often each API process checks the
+    # database's latest sequence (catches kills committed by other processes without
+    # Redis, and events pub/sub lost), how many unsent killmails a connection may have
+    # before it is closed, and the limits per connection and per client address.
+    live_poll_interval_s: float = Field(1.0, gt=0.0, le=60.0)
+    live_buffer_size: int = Field(200, ge=1, le=100_000)
+    live_max_subscriptions_per_connection: int = Field(10, ge=1, le=1000)
+    live_max_connections_per_ip: int = Field(20, ge=1, le=100_000)
+    live_keepalive_interval_s: float = Field(15.0, gt=0.0, le=600.0)
+    # Resuming with afterSequence reads the stored killmails after it; farther back than
+    # this many it is refused (the client pages with `killmails` instead).
+    live_replay_scan_max: int = Field(20_000, ge=1, le=1_000_000)
+    worker_status_poll_interval_s: float = Field(5.0, gt=0.0, le=600.0)
 
     # Killmails posted by link (`/post/`, `/api/killmail/add/...`): per-IP token bucket.
     killmail_post_per_minute: float = Field(6.0, gt=0.0, le=6000.0)
@@ -98,6 +120,8 @@ class Settings(BaseSettings):
     log_json: bool = False
     data_dir: Path = Path("var")
 
+    # Web pages: where portraits, logos and renders come from (the EVE image server).
+    image_server_url: Url = "https://images.evetech.net"
     # GraphQL API: guards checked before execution, GraphiQL, error masking, caching.
     graphql_ide: bool = True
     graphql_max_depth: int = Field(20, ge=2, le=200)
@@ -138,6 +162,16 @@ class Settings(BaseSettings):
     @classmethod
     def _http_url(cls, value: str) -> str:
         return _check_scheme(value, _HTTP_SCHEMES, "an http:// or https:// URL").rstrip("/")
+
+    @field_validator("image_server_url")
+    @classmethod
+    def _image_server_url(cls, value: str) -> str:
+        return _check_scheme(value, _HTTP_SCHEMES, "an http:// or https:// URL").rstrip("/")
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        """The character ids named in KILLREPORT_ADMIN_CHARACTER_IDS."""
+        return frozenset(int(p) for p in self.admin_character_ids.replace(" ", "").split(",") if p)
 
     @property
     def is_sqlite(self) -> bool:

@@ -6,7 +6,10 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from killreport import __version__
+from killreport.api.auth.routes import router as auth_router
 from killreport.api.graphql.router import install_graphql
+from killreport.api.graphql.subscriptions import live_lifespan
+from killreport.api.pages.mount import mount_pages
 from killreport.api.zkb.routes import mount_zkb
 from killreport.container import Container
 from killreport.health import run_probes
@@ -19,8 +22,10 @@ def create_app(container: Container) -> FastAPI:
         version=__version__,
         docs_url="/docs",
         redoc_url=None,
+        lifespan=live_lifespan(container),
     )
     app.state.container = container
+    app.include_router(auth_router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -45,5 +50,7 @@ def create_app(container: Container) -> FastAPI:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     install_graphql(app, container)
+    mount_pages(app, container.settings)
+    # Last: the zKillboard API has an /api/{path} catch-all.
     mount_zkb(app)
     return app

@@ -71,9 +71,10 @@ class ZkillboardCharacterMessage(Message):
 
 
 class UserKillmailsMessage(Message):
-    """Sync a logged-in user's own ESI killmails; `full` ignores the incremental marker."""
+    """Sync one logged-in character's own ESI killmails; `full` ignores the incremental
+    marker. Never a token: the worker loads it from the vault (issue 12)."""
 
-    user_id: int = Field(gt=0)
+    character_id: int = Field(gt=0)
     full: bool = False
 
 

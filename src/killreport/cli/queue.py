@@ -17,7 +17,7 @@ from killreport.bus.contracts import (
 )
 from killreport.cli.context import start
 from killreport.container import Container
-from killreport.jobs import entities
+from killreport.jobs import entities, user_killmails
 from killreport.universe.specs import EntityKind, spec_for
 
 app = App(name="queue", help="Queue work for the workers (the seed's `yarn queue:*` scripts).")
@@ -121,3 +121,40 @@ def zkillboard(*ids: int) -> None:
         lambda c: c.bus.publish_many(ZKILLBOARD_CHARACTER_QUEUE, messages, PRIORITY_MANUAL)
     )
     print(f"queued {count} characters on {ZKILLBOARD_CHARACTER_QUEUE}")
+
+
+@app.command(name="user-killmails")
+def user_killmails_(*ids: int, force: bool = False, full: bool = False) -> None:
+    """Logged-in pilots' own ESI killmails -> esi_user_killmails_queue (priority 5).
+
+    Parameters
+    ----------
+    ids
+        Character ids; none = every character with a live login.
+    force
+        Ignore the last sync time: queue everyone (not only those unsynced for 15 minutes).
+    full
+        No incremental stop: read every page of each character's killmails.
+    """
+    print("Queueing users for ESI killmail sync...\n")
+    summary = _run(
+        lambda c: user_killmails.queue_syncs(
+            c.database,
+            c.bus,
+            c.esi.transport.clock(),
+            priority=PRIORITY_MANUAL,
+            force=force,
+            full=full,
+            character_ids=ids,
+        )
+    )
+    if not summary.queued:
+        print("Queue is empty. No characters queued for killmail sync.")
+        return
+    print(f"Found {summary.count} character(s) with a live login")
+    print("Adding to queue: esi_user_killmails_queue\n")
+    for queued in summary.queued:
+        candidate = queued.candidate
+        print(f"  Queued: {candidate.name} (ID: {candidate.character_id}) [{queued.mode}]")
+    print(f"\nSuccessfully queued {summary.count} character(s)!")
+    print("\nNow run the worker to process them:\n   killreport worker user-killmails")

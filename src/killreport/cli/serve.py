@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from pydantic import SecretStr
+
 from killreport import container as container_module
 from killreport.cli.context import start
 from killreport.cli.feed import feed_role
@@ -14,6 +16,7 @@ from killreport.cli.worker import workers_role
 from killreport.db import migration
 from killreport.settings import Settings
 from killreport.sim import SimConfig, run_simulator
+from killreport.sim.server import SSO_CLIENT_ID, SSO_CLIENT_SECRET
 
 # `up --sim`: killmails R2Z2 publishes per second, enough to watch them flow.
 SIM_PUBLISH_PER_S = 1.0
@@ -37,6 +40,11 @@ async def _serve_simulated(
                 "r2z2_url": endpoints["r2z2"],
                 "zkb_api_url": endpoints["zkb_api"],
                 "sso_url": endpoints["sso"],
+                # The simulator's registered application, unless one is configured.
+                "sso_client_id": settings.sso_client_id or SSO_CLIENT_ID,
+                "sso_client_secret": settings.sso_client_secret
+                if settings.sso_client_id
+                else SecretStr(SSO_CLIENT_SECRET),
             }
         )
         print(

@@ -125,26 +125,42 @@ class RedisHub:
 
     @contextlib.asynccontextmanager
     async def subscribe(self, name: str) -> AsyncIterator[AsyncIterator[Event]]:
-        """SUBSCRIBE to one event name; undecodable messages are logged and skipped."""
-        from killreport.events.errors import BadEvent
+        """SUBSCRIBE to one event name; undecodable messages are logged and skipped.
+
+        EventsUnavailable when Redis cannot be reached (at subscribe or while listening);
+        whatever was published meanwhile is lost, so a caller catches up from the database.
+        """
+        from redis.exceptions import RedisError
+
+        from killreport.events.errors import BadEvent, EventsUnavailable
 
         event_type = EVENT_TYPES[name]
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self.channel(name))
 
         async def messages() -> AsyncIterator[Event]:
-            async for message in pubsub.listen():
-                if message.get("type") != "message":
-                    continue
-                try:
-                    yield event_type.from_json(message["data"])
-                except BadEvent as exc:
-                    logger.warning("skipped an event on %s: %s", name, exc)
+            try:
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    try:
+                        yield event_type.from_json(message["data"])
+                    except BadEvent as exc:
+                        logger.warning("skipped an event on %s: %s", name, exc)
+            except (RedisError, OSError) as exc:
+                raise EventsUnavailable(f"Redis pub/sub on {name} lost: {exc}") from exc
 
         try:
+            try:
+                await pubsub.subscribe(self.channel(name))
+            except (RedisError, OSError) as exc:
+                raise EventsUnavailable(f"cannot subscribe to {name} on Redis: {exc}") from exc
             yield messages()
         finally:
-            await pubsub.unsubscribe()
+            try:
+                await pubsub.unsubscribe()
+            except (RedisError, OSError) as exc:
+                # A dead connection has nothing left to unsubscribe from.
+                logger.debug("unsubscribe from %s skipped: %s", name, exc)
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from killreport.container import Container
-from killreport.jobs import entities, snapshots
+from killreport.jobs import entities, snapshots, user_killmails
 from killreport.scheduler.runner import ScheduledJob
 
 
@@ -46,6 +46,13 @@ async def _queue_character_details(c: Container) -> object:
     return await entities.queue_character_details(c.database, c.bus, _now(c))
 
 
+async def _queue_user_killmails(c: Container) -> object:
+    summary = await user_killmails.queue_syncs(
+        c.database, c.bus, _now(c), priority=user_killmails.PRIORITY_SCHEDULED
+    )
+    return summary.count
+
+
 # Day-of-week by name: APScheduler 3 numbers weekdays from Monday = 0, unlike cron.
 JOBS: tuple[ScheduledJob[Container], ...] = (
     ScheduledJob(
@@ -65,4 +72,5 @@ JOBS: tuple[ScheduledJob[Container], ...] = (
     ),
     ScheduledJob("queue-characters", "0 0 1 * *", _queue_characters, "1st of the month 00:00"),
     ScheduledJob("queue-character-details", "30 4 * * *", _queue_character_details, "daily 04:30"),
+    ScheduledJob("queue-user-killmails", "*/10 * * * *", _queue_user_killmails, "every 10 minutes"),
 )

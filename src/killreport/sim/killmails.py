@@ -272,6 +272,41 @@ def generate_killmails(
     return made
 
 
+def generate_for_character(
+    universe: Universe,
+    store: KillmailStore,
+    rng: random.Random,
+    seed: int,
+    character_id: int,
+    count: int,
+    *,
+    start_s: float,
+    end_s: float,
+) -> list[KillmailRecord]:
+    """`count` new killmails, each with `character_id` as its first player attacker (a pilot
+    with a long history for the killmails/recent routes); ids above every stored one."""
+    first_id = (store.ordered_ids[-1] + 1) if store.ordered_ids else 100_000_000
+    # Some templates name no player attacker; make spares and drop what is not needed.
+    made = generate_killmails(
+        universe, store, rng, seed, count * 2, first_id=first_id, start_s=start_s, end_s=end_s
+    )
+    corporation_id = universe.characters[character_id].corporation_id
+    party: Party = (character_id, corporation_id, universe.alliance_of(corporation_id))
+    result: list[KillmailRecord] = []
+    for record in made:
+        store.remove(record.killmail_id)
+        if len(result) == count or not record.attackers:
+            continue
+        involved = record.victim[0] == character_id or any(
+            a[0] == character_id for a in record.attackers
+        )
+        if not involved:
+            record.attackers = (party, *record.attackers[1:])
+        store.add(record)
+        result.append(record)
+    return result
+
+
 def _insert(ids: list[int], killmail_id: int) -> None:
     if not ids or ids[-1] < killmail_id:
         ids.append(killmail_id)

@@ -16,7 +16,7 @@ from killreport.sim import admin, r2z2, zkb_api
 from killreport.sim.config import Faults, SimConfig
 from killreport.sim.esi_http import EsiPipeline
 from killreport.sim.esi_routes import esi_routes
-from killreport.sim.killmails import KillmailRecord
+from killreport.sim.killmails import KillmailRecord, generate_for_character
 from killreport.sim.lifecycle import advance_universe
 from killreport.sim.sso import SsoSimulator
 from killreport.sim.state import SimState, build_state
@@ -108,6 +108,25 @@ class Simulator:
     ) -> None:
         """Make ESI (and the zKillboard API) serve this killmail body exactly."""
         self._state.store.add_body(dict(esi_body), hash, dict(zkb) if zkb else None)
+
+    def add_character_killmails(
+        self, character_id: int, count: int, *, days: float = 89
+    ) -> list[int]:
+        """Give a character `count` more killmails over the last `days` (ESI's recent
+        routes cover 90); return their ids, ascending."""
+        state = self._state
+        now_s = state.clock.now()
+        made = generate_for_character(
+            state.universe,
+            state.store,
+            state.rng,
+            state.config.seed,
+            character_id,
+            count,
+            start_s=now_s - days * 86_400,
+            end_s=now_s - 60,
+        )
+        return [record.killmail_id for record in made]
 
     def killmail(self, killmail_id: int) -> KillmailRecord:
         """A stored killmail record (its `body` built on access through `killmail_body`)."""

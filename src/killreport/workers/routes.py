@@ -16,12 +16,13 @@ from killreport.bus.contracts import (
     ESI_CHARACTER_INFO_QUEUE,
     ESI_CORPORATION_INFO_QUEUE,
     ESI_TYPE_INFO_QUEUE,
+    ESI_USER_KILLMAILS_QUEUE,
     QUEUES,
     WORKERS,
     ZKILLBOARD_CHARACTER_QUEUE,
 )
 from killreport.workers.handler import Route
-from killreport.workers.handlers import entities, killmails
+from killreport.workers.handlers import entities, killmails, user_killmails
 
 # Entity info: one generic handler for every info queue and kind (ENTITY_SPECS).
 ENTITY_ROUTES: tuple[Route, ...] = (
@@ -35,6 +36,7 @@ ENTITY_ROUTES: tuple[Route, ...] = (
 ROUTES: tuple[Route, ...] = (
     *ENTITY_ROUTES,
     Route(QUEUES[ZKILLBOARD_CHARACTER_QUEUE], killmails.handle_zkillboard_character),
+    Route(QUEUES[ESI_USER_KILLMAILS_QUEUE], user_killmails.handle_user_killmails),
 )
 
 

@@ -11,13 +11,13 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 from starlette.staticfiles import StaticFiles
-from strawberry.fastapi import GraphQLRouter
 
 from killreport.api.graphql.context import GraphQLContext
 from killreport.api.graphql.gate import GRAPHQL_PATH, GraphQLGate
 from killreport.api.graphql.guards import GuardExtension, GuardLimits
 from killreport.api.graphql.masking import RequestErrorMask
 from killreport.api.graphql.schema import build_schema
+from killreport.api.graphql.websocket import LiveGraphQLRouter
 from killreport.api.rate_limit import (
     ClientAddress,
     MemoryRateLimiter,
@@ -31,7 +31,7 @@ GRAPHIQL_PATH = f"{GRAPHQL_PATH}/static"
 CDN = "https://unpkg.com/"
 
 
-class VendoredIdeRouter(GraphQLRouter[GraphQLContext, None]):
+class VendoredIdeRouter(LiveGraphQLRouter):
     """GraphiQL with its scripts served from the package instead of a CDN."""
 
     @property
@@ -71,12 +71,17 @@ def install_graphql(app: FastAPI, container: Container) -> None:
         finally:
             await graphql_context.reads.close()
 
+    addresses = ClientAddress.from_setting(settings.api_trusted_proxies)
     router = VendoredIdeRouter(
         schema,
         graphql_ide="graphiql" if settings.graphql_ide else None,
         allow_queries_via_get=True,
         # A FastAPI dependency with yield: the read session closes after the response.
-        context_getter=context,  # type: ignore[arg-type]
+        context_getter=context,
+        keep_alive=True,
+        keep_alive_interval=settings.live_keepalive_interval_s,
+        max_subscriptions_per_connection=settings.live_max_subscriptions_per_connection,
+        addresses=addresses,
     )
     app.include_router(router, prefix=GRAPHQL_PATH)
     if settings.graphql_ide:
@@ -84,7 +89,7 @@ def install_graphql(app: FastAPI, container: Container) -> None:
     app.add_middleware(
         GraphQLGate,
         limiter=_limiter(container),
-        addresses=ClientAddress.from_setting(settings.api_trusted_proxies),
+        addresses=addresses,
         max_document_bytes=settings.graphql_max_document_bytes,
         get_cache_s=settings.graphql_get_cache_s,
     )

@@ -18,10 +18,11 @@ from killreport.api.graphql.entity_query import EntityQuery
 from killreport.api.graphql.killmail_query import KillmailQuery
 from killreport.api.graphql.masking import LoggedSchema
 from killreport.api.graphql.status_query import StatusQuery
+from killreport.api.graphql.subscriptions import KillmailSubscription
 
 QUERY_PARTS: tuple[type, ...] = (KillmailQuery, EntityQuery, StatusQuery)
 MUTATION_PARTS: tuple[type, ...] = ()
-SUBSCRIPTION_PARTS: tuple[type, ...] = ()
+SUBSCRIPTION_PARTS: tuple[type, ...] = (KillmailSubscription,)
 
 ExtensionFactory = Callable[[], SchemaExtension]
 

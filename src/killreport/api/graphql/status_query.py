@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import strawberry
 from strawberry.types import Info
 
 from killreport.bus.contracts import QUEUES
+from killreport.bus.protocol import QueueStats
 
 
 @strawberry.type(description="One queue: ready messages, consumers, and what is in flight.")
@@ -26,15 +29,20 @@ class StatusQuery:
     @strawberry.field(description="Every worker queue of the bus with its counts.")
     async def worker_status(self, info: Info) -> list[WorkerStatus]:
         stats = await info.context.container.bus.queue_stats(list(QUEUES))
-        return [
-            WorkerStatus(
-                queue_name=s.queue,
-                worker=QUEUES[s.queue].worker,
-                message_count=s.ready,
-                consumer_count=s.consumers,
-                unacked_count=s.unacked,
-                delayed_count=s.delayed,
-                dead_letter_count=s.dead,
-            )
-            for s in stats
-        ]
+        return worker_statuses(stats)
+
+
+def worker_statuses(stats: Sequence[QueueStats]) -> list[WorkerStatus]:
+    """The bus's queue counts in the seed's `workerStatus` shape."""
+    return [
+        WorkerStatus(
+            queue_name=s.queue,
+            worker=QUEUES[s.queue].worker,
+            message_count=s.ready,
+            consumer_count=s.consumers,
+            unacked_count=s.unacked,
+            delayed_count=s.delayed,
+            dead_letter_count=s.dead,
+        )
+        for s in stats
+    ]

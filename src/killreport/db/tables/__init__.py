@@ -1,5 +1,6 @@
 """Every table of DESIGN §7; importing this package registers them all on Base.metadata."""
 
+from killreport.db.tables.auth import CorporationKillmailSync, LoginState, Session
 from killreport.db.tables.budget import EsiBudgetState
 from killreport.db.tables.entity import (
     Alliance,
@@ -28,7 +29,7 @@ from killreport.db.tables.stats import (
     DailyEntityCounter,
     MarketPrice,
 )
-from killreport.db.tables.user import User
+from killreport.db.tables.user import User, UserCharacter
 
 __all__ = [
     "Alliance",
@@ -39,6 +40,7 @@ __all__ = [
     "Character",
     "Constellation",
     "Corporation",
+    "CorporationKillmailSync",
     "CorporationSnapshot",
     "DailyEntityCounter",
     "EsiBudgetState",
@@ -49,11 +51,14 @@ __all__ = [
     "JobRun",
     "Killmail",
     "Lease",
+    "LoginState",
     "MarketPrice",
     "QueueConsumer",
     "QueueMessage",
     "Region",
+    "Session",
     "SolarSystem",
     "Type",
     "User",
+    "UserCharacter",
 ]

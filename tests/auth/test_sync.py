@@ -1,0 +1,152 @@
+"""Each pilot's own ESI killmails through the worker, against the simulator (issue 12)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from killreport import container as container_module
+from killreport.bus.contracts import ESI_USER_KILLMAILS_QUEUE, MAX_PRIORITY, PRIORITY_SCHEDULED
+from killreport.db.tables import Killmail, QueueMessage
+from killreport.jobs.user_killmails import queue_syncs
+from killreport.scheduler.jobs import JOBS
+from killreport.settings import Settings
+from killreport.sim import Simulator
+from killreport.sim.sso import SsoSimulator
+from killreport.users.accounts import load_account
+from killreport.users.sync_state import candidates
+from tests.auth.site import character_row, drain, enrol, set_character
+
+LIST_ROUTE = "esi GET /characters/{character_id}/killmails/recent"
+KILLMAIL_ROUTE = "esi GET /killmails/{killmail_id}/{killmail_hash}"
+
+
+@pytest.fixture
+async def container(
+    embedded_settings: Settings, sim: Simulator
+) -> AsyncIterator[container_module.Container]:
+    """The embedded deployment pointed at the simulator, with a fast request rate."""
+    settings = embedded_settings.model_copy(
+        update={
+            "esi_url": sim.endpoints["esi"],
+            "sso_url": sim.endpoints["sso"],
+            "sso_client_id": "killreport-sim",
+            "esi_max_rps": 1000,
+            "queue_poll_interval_s": 0.05,
+        }
+    )
+    async with container_module.build(settings) as built:
+        yield built
+
+
+def sim_sso(sim: Simulator) -> SsoSimulator:
+    sso = sim.state.sso
+    assert isinstance(sso, SsoSimulator)
+    return sso
+
+
+def recent_ids(sim: Simulator, character_id: int) -> set[int]:
+    """What ESI's killmails/recent lists for the character (its last 90 days)."""
+    store = sim.state.store
+    horizon = sim.state.clock.now() - 90 * 86_400
+    return {
+        k for k in store.ids_of("character", character_id) if store.records[k].time_s >= horizon
+    }
+
+
+async def stored(container: container_module.Container) -> set[int]:
+    async with container.database.transaction() as session:
+        return set((await session.scalars(select(Killmail.killmail_id))).all())
+
+
+async def test_full_sync_of_2500_killmails_then_an_incremental_one(
+    container: container_module.Container, sim: Simulator, pilot: int
+) -> None:
+    # given a pilot with 2,500 more killmails in the last 90 days, logged in
+    sim.add_character_killmails(pilot, 2500)
+    expected = recent_ids(sim, pilot)
+    assert len(expected) >= 2500
+    await enrol(container, sim_sso(sim), pilot)
+    sim.reset_stats()
+    # when their sync is queued and the worker runs
+    now = datetime.now(UTC)
+    await queue_syncs(container.database, container.bus, now, priority=5)
+    await drain(container, timeout_s=120)
+    # then every killmail is stored, with no 429 on the way, one list request per page
+    stats = sim.stats()
+    assert expected <= await stored(container)
+    assert stats["requests_by_status"].get("429", 0) == 0
+    assert stats["requests_by_route"][LIST_ROUTE] == -(-len(expected) // 50)
+    assert stats["requests_by_route"][KILLMAIL_ROUTE] == len(expected)
+    row = await character_row(container, pilot)
+    assert row.last_killmail_id == max(expected)
+    assert row.sync_state == "ok" and row.sync_next_page is None
+    assert row.killmails_synced_at is not None and row.killmails_synced_at >= now
+    # when a second sync runs with nothing new, after the list's cache time
+    sim.reset_stats()
+    transport = container.esi.transport
+    transport.clock = lambda: datetime.now(UTC) + timedelta(minutes=6)
+    await queue_syncs(container.database, container.bus, now, priority=5, force=True)
+    await drain(container)
+    # then it made one list request (a conditional one) and fetched no killmail
+    stats = sim.stats()
+    assert stats["requests_by_route"] == {LIST_ROUTE: 1}
+    assert stats["requests_by_status"] == {"304": 1}
+
+
+async def test_a_refresh_token_revoked_at_sso_stops_the_characters_syncs(
+    container: container_module.Container, sim: Simulator, pilot: int
+) -> None:
+    # given a pilot whose access token expired and whose grant was revoked at SSO
+    await enrol(container, sim_sso(sim), pilot)
+    sim_sso(sim).revoke_all(pilot)
+    await set_character(
+        container, pilot, access_token_expires_at=datetime.now(UTC) - timedelta(hours=1)
+    )
+    # when a sync runs
+    await queue_syncs(container.database, container.bus, datetime.now(UTC), priority=5)
+    await drain(container)
+    # then the tokens are dropped and marked revoked, and `me` asks for a new login
+    row = await character_row(container, pilot)
+    assert row.tokens_revoked_at is not None and row.refresh_token_encrypted is None
+    assert row.sync_state == "revoked"
+    async with container.database.transaction() as session:
+        account = await load_account(session, row.user_id, ())
+        assert account is not None and account.characters[0].needs_login
+        # and no producer queues it any more, even forced
+        assert await candidates(session, datetime.now(UTC), force=True) == []
+
+
+async def test_the_background_job_syncs_a_pilot_whose_access_token_expired_hours_ago(
+    container: container_module.Container, sim: Simulator, pilot: int
+) -> None:
+    # given a pilot synced an hour ago whose 20-minute access token expired 5 hours ago
+    await enrol(container, sim_sso(sim), pilot)
+    long_ago = datetime.now(UTC) - timedelta(hours=5)
+    synced = datetime.now(UTC) - timedelta(hours=1)
+    await set_character(
+        container, pilot, access_token_expires_at=long_ago, killmails_synced_at=synced
+    )
+    # when the scheduler's 10-minute job runs
+    job = next(j for j in JOBS if j.name == "queue-user-killmails")
+    assert job.cron == "*/10 * * * *"
+    assert await job.run(container) == 1
+    # then the pilot is queued at priority 3
+    async with container.database.transaction() as session:
+        (message,) = (await session.scalars(select(QueueMessage))).all()
+    assert (message.queue, message.rank) == (
+        ESI_USER_KILLMAILS_QUEUE,
+        MAX_PRIORITY - PRIORITY_SCHEDULED,
+    )
+    # and the worker refreshes the token and syncs
+    await drain(container)
+    row = await character_row(container, pilot)
+    assert row.access_token_expires_at is not None
+    assert row.access_token_expires_at > datetime.now(UTC) + timedelta(minutes=15)
+    assert row.killmails_synced_at is not None and row.killmails_synced_at > synced
+    assert recent_ids(sim, pilot) <= await stored(container)
+    # and the job does not queue it again within 15 minutes
+    assert await job.run(container) == 0

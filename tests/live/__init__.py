@@ -1,0 +1,1 @@
+"""Tests of live subscriptions: the feed, the fan-out and GraphQL over WebSocket."""
