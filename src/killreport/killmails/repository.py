@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Index, Table, func, select, text
@@ -24,8 +24,11 @@ from killreport.db.tables import (
     MarketPrice,
 )
 from killreport.killmails.models import MissingEntities
+from killreport.killmails.prices import load_price_book
 from killreport.killmails.rebuild import esi_body as esi_body
 from killreport.killmails.rebuild import load_killmail as load_killmail
+from killreport.killmails.rows import REFERENCED_KIND_NAMES
+from killreport.killmails.rows import sqlite_time as sqlite_time
 from killreport.killmails.valuation import PriceBook
 from killreport.universe.specs import ENTITY_SPECS
 from killreport.universe.specs import EntityKind as UniverseKind
@@ -33,7 +36,6 @@ from killreport.universe.specs import EntityKind as UniverseKind
 # Any number that no other advisory lock in the code uses: "KR" ingest.
 INGEST_LOCK_KEY = 0x4B52_0001
 ID_CHUNK = 5000
-PRICE_LOOKBACK_DAYS = 30
 
 KILLMAIL_COLUMNS = tuple(c.name for c in Killmail.__table__.columns)
 # Prepared killmail rows stop before these two: they are given when the batch is stored.
@@ -67,6 +69,7 @@ ENTITY_KINDS = tuple(
     )
     for kind in REFERENCED_KINDS
 )
+assert tuple(kind.name for kind in ENTITY_KINDS) == REFERENCED_KIND_NAMES
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -130,46 +133,17 @@ async def load_prices(
     session: AsyncSession, type_ids: Iterable[int], days: Iterable[date]
 ) -> PriceBook:
     """Prices of these types around these days (plus the nearest day for types without one)."""
-    book = PriceBook()
-    wanted = sorted(set(type_ids))
-    day_list = sorted(set(days))
-    if not wanted or not day_list:
-        return book
-    low, high = day_list[0] - timedelta(days=PRICE_LOOKBACK_DAYS), day_list[-1]
-    price = func.coalesce(MarketPrice.average_price, MarketPrice.adjusted_price)
-    for chunk in _chunks(wanted):
-        rows = await session.execute(
-            select(MarketPrice.type_id, MarketPrice.day, price).where(
-                MarketPrice.type_id.in_(chunk),
-                MarketPrice.day >= low,
-                MarketPrice.day <= high,
-                price.is_not(None),
-            )
-        )
-        for type_id, day, amount in rows:
-            book.add(type_id, day, float(amount))
-    missing = [t for t in wanted if not book.known(t)]
-    for chunk in _chunks(missing):
-        nearest = (
-            select(MarketPrice.type_id, func.min(MarketPrice.day).label("day"))
-            .where(MarketPrice.type_id.in_(chunk), MarketPrice.day > high, price.is_not(None))
-            .group_by(MarketPrice.type_id)
-            .union_all(
-                select(MarketPrice.type_id, func.max(MarketPrice.day).label("day"))
-                .where(MarketPrice.type_id.in_(chunk), MarketPrice.day < low, price.is_not(None))
-                .group_by(MarketPrice.type_id)
-            )
-            .subquery()
-        )
-        rows = await session.execute(
-            select(MarketPrice.type_id, MarketPrice.day, price).join(
-                nearest,
-                (nearest.c.type_id == MarketPrice.type_id) & (nearest.c.day == MarketPrice.day),
-            )
-        )
-        for type_id, day, amount in rows:
-            book.add(type_id, day, float(amount))
-    return book
+    connection = await session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    wanted, day_list = sorted(set(type_ids)), sorted(set(days))
+
+    def load(sync: Connection) -> PriceBook:
+        def fetch(statement: str, parameters: tuple[Any, ...]) -> list[Any]:
+            return list(sync.exec_driver_sql(statement, parameters).all())
+
+        return load_price_book(fetch, sqlite=sqlite, type_ids=wanted, days=day_list)
+
+    return await connection.run_sync(load)
 
 
 async def store_prices(
@@ -194,12 +168,6 @@ async def store_prices(
             for t, d, avg, adj in rows
         ],
     )
-
-
-def sqlite_time(value: datetime) -> str:
-    """A datetime in the text form SQLAlchemy's SQLite DATETIME stores and reads."""
-    # SQLAlchemy's SQLite DATETIME storage format (naive UTC, microseconds), see UtcDateTime.
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def copy_statement(table: str, columns: Sequence[str]) -> str:

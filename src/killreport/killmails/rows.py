@@ -18,9 +18,12 @@ from typing import Any
 from killreport.events.contracts import KillmailCreated
 from killreport.killmails.derive import derive
 from killreport.killmails.models import ParsedKillmail
-from killreport.killmails.repository import ENTITY_KINDS, sqlite_time
 from killreport.killmails.valuation import PriceBook, flat_items, value
 from killreport.universe.static import StaticUniverse
+
+# The entity kinds whose ids a batch collects for the missing-entity check (the
+# repository maps each to its table); names as `universe.specs.EntityKind` spells them.
+REFERENCED_KIND_NAMES = ("character", "corporation", "alliance", "type", "solar_system")
 
 # Entity kinds with daily counters: each distinct one among the attackers gets a kill,
 # the victim's get a loss.
@@ -68,7 +71,7 @@ class PreparedBatch:
     facts: list[Facts] = field(default_factory=list)
     counters: Counters = field(default_factory=dict)
     referenced: dict[str, set[int]] = field(
-        default_factory=lambda: {kind.name: set() for kind in ENTITY_KINDS}
+        default_factory=lambda: {name: set() for name in REFERENCED_KIND_NAMES}
     )
 
     @property
@@ -91,6 +94,12 @@ class BatchRows:
     referenced: dict[str, set[int]]
     created: list[tuple[int, int]]
     events: list[KillmailCreated]
+
+
+def sqlite_time(value: datetime) -> str:
+    """A datetime in the text form SQLAlchemy's SQLite DATETIME stores and reads."""
+    # SQLAlchemy's SQLite DATETIME storage format (naive UTC, microseconds), see UtcDateTime.
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def storage_order(killmails: Iterable[ParsedKillmail]) -> list[ParsedKillmail]:
