@@ -152,3 +152,24 @@ def test_fast_parse_equals_the_checked_parse_and_keeps_rejection_reasons() -> No
     assert caught.value.reason == (
         f"wrong type for attackers[{index}].damage_done: expected integer, got str"
     )
+
+
+async def test_the_import_pipeline_stores_what_the_live_path_stores(
+    database: Database, tmp_path: Path
+) -> None:
+    # given the corpus file, prices, and 40 of its killmails stored by the live path
+    async with database.transaction() as session:
+        await repository.store_prices(session, list(daily_prices()))
+    killmails = [parse_envelope(everef_line(r), source="import") for r in corpus()]
+    await ingest_batch(database, None, killmails[:40])
+    # when the whole file is imported (preparer processes; COPY text on PostgreSQL) in one
+    # batch, as the live path stores it: prices are read per batch, for the batch's days
+    summary = await import_paths(database, None, None, [_corpus_file(tmp_path)], batch_size=200)
+    imported = await _contents(database, with_sequence=False)
+    # then the 40 are duplicates, and the rows, values and counters equal the live path's
+    assert (summary.new, summary.duplicate) == (len(corpus()) - 40, 40)
+    async with database.transaction() as session:
+        for table in TABLES:
+            await session.execute(text(f"DELETE FROM {table}"))
+    await ingest_batch(database, None, killmails)
+    assert imported == await _contents(database, with_sequence=False)

@@ -197,6 +197,28 @@ async def _copy(
                 await copy.write(data)
 
 
+# Prepared COPY text has a killmail's sequence and time of storing first (given last).
+KILLMAIL_TEXT_COLUMNS = (*KILLMAIL_COLUMNS[-2:], *KILLMAIL_COLUMNS[:-2])
+
+
+async def write_text(session: AsyncSession, text: tuple[bytes, bytes, bytes]) -> None:
+    """Write killmail, attacker and item rows given as COPY text (PostgreSQL only)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    tables = (
+        ("killmails", KILLMAIL_TEXT_COLUMNS),
+        ("attackers", ATTACKER_COLUMNS),
+        ("items", ITEM_COLUMNS),
+    )
+    async with driver.cursor() as cursor:
+        for (table, columns), data in zip(tables, text, strict=True):
+            if data:
+                async with cursor.copy(copy_statement(table, columns)) as copy:
+                    await copy.write(data)
+
+
 async def write_rows(
     session: AsyncSession,
     killmails: list[tuple[Any, ...]],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,49 +19,18 @@ from killreport.events.hub import EventHub
 from killreport.killmails import repository
 from killreport.killmails.models import (
     IngestResult,
-    ItemLine,
     MissingEntities,
     ParsedKillmail,
     Rejection,
 )
 from killreport.killmails.rows import PreparedBatch, finish, prepare
+from killreport.killmails.rows import price_keys as price_keys
+from killreport.killmails.rows import unique as unique
 from killreport.universe.static import StaticUniverse, load_static
 
 logger = logging.getLogger(__name__)
 
 InTransaction = Callable[[AsyncSession, IngestResult], Awaitable[None]]
-
-
-def price_keys(killmails: Sequence[ParsedKillmail]) -> tuple[set[int], set[date]]:
-    """The type ids and days whose prices value these killmails."""
-    type_ids: set[int] = set()
-    days: set[date] = set()
-
-    def add_items(lines: tuple[ItemLine, ...]) -> None:
-        for line in lines:
-            type_ids.add(line.item_type_id)
-            if line.items:
-                add_items(line.items)
-
-    for killmail in killmails:
-        type_ids.add(killmail.victim.ship_type_id)
-        add_items(killmail.victim.items)
-        days.add(killmail.killmail_time.date())
-    return type_ids, days
-
-
-def unique(killmails: Sequence[ParsedKillmail]) -> tuple[list[ParsedKillmail], list[int]]:
-    """The first of each killmail id in a batch, and the ids seen again."""
-    seen: set[int] = set()
-    first: list[ParsedKillmail] = []
-    again: list[int] = []
-    for killmail in killmails:
-        if killmail.killmail_id in seen:
-            again.append(killmail.killmail_id)
-            continue
-        seen.add(killmail.killmail_id)
-        first.append(killmail)
-    return first, again
 
 
 async def store_batch(
@@ -127,7 +96,10 @@ async def _write(
 ) -> tuple[IngestResult, list[KillmailCreated]]:
     sequence = await repository.last_sequence(session)
     rows = finish(prepared, stored, first_sequence=sequence + 1, now=now or datetime.now(UTC))
-    await repository.write_rows(session, rows.killmails, rows.attackers, rows.items)
+    if rows.text is not None:
+        await repository.write_text(session, rows.text)
+    else:
+        await repository.write_rows(session, rows.killmails, rows.attackers, rows.items)
     await repository.add_counters(session, rows.counters)
     missing = (
         await repository.missing_entities(session, rows.referenced)
