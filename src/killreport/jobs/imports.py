@@ -32,12 +32,8 @@ from killreport.jobs.archives import open_documents
 from killreport.jobs.preparer import Prepared, PreparerJob, parse_document
 from killreport.jobs.reader import DEFAULT_BATCH_SIZE, ReaderFailed, ReaderJob, few_collections
 from killreport.jobs.scan import MissingPublisher
+from killreport.killmails import bulk as bulk_load
 from killreport.killmails.models import Rejection
-from killreport.killmails.repository import (
-    create_secondary_indexes,
-    drop_secondary_indexes,
-    is_empty,
-)
 from killreport.killmails.service import ingest_prepared
 
 logger = logging.getLogger(__name__)
@@ -124,11 +120,15 @@ async def import_paths(
     publisher = MissingPublisher(bus) if bus is not None and check_missing else None
     started = time.perf_counter()
     async with database.connection() as connection:
-        await create_secondary_indexes(connection)
-        without_indexes = bulk and await is_empty(connection)
+        cut_short = await bulk_load.unfinished(connection)
+    if cut_short:
+        logger.warning("a bulk import was cut short: rebuilding its counters, keys and indexes")
+        await _finish_bulk(database)
+    async with database.connection() as connection:
+        without_indexes = bulk and await bulk_load.is_empty(connection)
         if without_indexes:
-            logger.info("bulk import: secondary indexes dropped until the load ends")
-            await drop_secondary_indexes(connection)
+            logger.info("bulk import: indexes, keys and counters wait until the load ends")
+            await bulk_load.drop_for_bulk(connection)
     # Processes, not threads: parsing would fight the writer for the GIL. Bare
     # interpreters (not multiprocessing's spawn, which re-imports the CLI) keep their
     # memory small; each pipe holds one batch at a time.
@@ -143,7 +143,9 @@ async def import_paths(
                 if item is None:
                     break
                 summary.reader_wait_s += time.perf_counter() - waiting
-                await _ingest(database, events, publisher, item, check_missing, summary)
+                await _ingest(
+                    database, events, publisher, item, check_missing, summary, not without_indexes
+                )
                 if progress is not None:
                     progress(summary.seen, item.bytes_read)
     finally:
@@ -151,8 +153,7 @@ async def import_paths(
             receiver.close()
         await _stop(children)
         if without_indexes:
-            async with database.connection() as connection:
-                await create_secondary_indexes(connection)
+            await _finish_bulk(database)
     summary.elapsed_s = time.perf_counter() - started
     logger.info(
         "import done: %d new, %d duplicate, %d rejected in %.1f s (%.1f s waiting for the reader)",
@@ -235,6 +236,17 @@ async def _stop(children: Sequence[Child]) -> None:
             await child.wait()
 
 
+async def _finish_bulk(database: Database) -> None:
+    """Counters from the stored rows, then keys and indexes back (see `killmails.bulk`)."""
+    started = time.perf_counter()
+    async with database.transaction() as session:
+        await bulk_load.rebuild_counters(session)
+    async with database.connection() as connection:
+        await bulk_load.restore(connection)
+    logger.info("bulk import finished: counters, keys and indexes in %.1f s",
+                time.perf_counter() - started)  # fmt: skip
+
+
 async def _ingest(
     database: Database,
     events: EventHub | None,
@@ -242,6 +254,7 @@ async def _ingest(
     item: Prepared,
     check_missing: bool,
     summary: ImportSummary,
+    counters: bool,
 ) -> None:
     result = await ingest_prepared(
         database,
@@ -250,6 +263,7 @@ async def _ingest(
         duplicates=item.duplicates,
         rejected=item.rejected,
         check_missing=check_missing,
+        counters=counters,
     )
     summary.new += len(result.created)
     summary.duplicate += len(result.duplicates)

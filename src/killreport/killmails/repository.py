@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Index, Table, func, select, text
+from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from killreport.db.dialect import insert_for
@@ -317,36 +317,3 @@ async def missing_entities(
         if absent:
             missing[kind.name] = absent
     return MissingEntities(missing)
-
-
-def secondary_indexes() -> list[Index]:
-    """The killmail and attacker indexes a bulk load drops and builds again afterwards."""
-    tables: tuple[Table, ...] = (Killmail.__table__, Attacker.__table__)  # type: ignore[assignment]
-    return [
-        index
-        for table in tables
-        for index in sorted(table.indexes, key=lambda i: str(i.name))
-        if not index.unique
-    ]
-
-
-async def is_empty(connection: AsyncConnection) -> bool:
-    """True when no killmail is stored yet."""
-    found = await connection.execute(select(Killmail.killmail_id).limit(1))
-    return found.first() is None
-
-
-async def drop_secondary_indexes(connection: AsyncConnection) -> None:
-    """Drop the secondary indexes (bulk load into an empty database)."""
-    for index in secondary_indexes():
-        await connection.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
-
-
-async def create_secondary_indexes(connection: AsyncConnection) -> None:
-    """Build any secondary index that is missing (after a bulk load, or one cut short)."""
-
-    def create(sync: Connection) -> None:
-        for index in secondary_indexes():
-            index.create(sync, checkfirst=True)
-
-    await connection.run_sync(create)

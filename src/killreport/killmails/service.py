@@ -68,10 +68,12 @@ async def store_prepared(
     rejected: Sequence[Rejection] = (),
     check_missing: bool = True,
     now: datetime | None = None,
+    counters: bool = True,
 ) -> tuple[IngestResult, list[KillmailCreated]]:
     """Store a batch prepared outside the transaction (unique ids); stored ones are duplicates.
 
-    `duplicates` are ids the caller already found twice in its input.
+    `duplicates` are ids the caller already found twice in its input. `counters=False`
+    (a bulk load, which computes them from the rows at its end) adds no daily counters.
     """
     await repository.lock_for_ingest(session)
     stored = await repository.existing_ids(session, prepared.killmail_ids)
@@ -80,7 +82,14 @@ async def store_prepared(
     if len(stored) == len(prepared):
         return IngestResult((), tuple(found), tuple(rejected), MissingEntities()), []
     return await _write(
-        session, prepared, stored, found, rejected, check_missing=check_missing, now=now
+        session,
+        prepared,
+        stored,
+        found,
+        rejected,
+        check_missing=check_missing,
+        now=now,
+        counters=counters,
     )
 
 
@@ -93,6 +102,7 @@ async def _write(
     *,
     check_missing: bool,
     now: datetime | None,
+    counters: bool = True,
 ) -> tuple[IngestResult, list[KillmailCreated]]:
     sequence = await repository.last_sequence(session)
     rows = finish(prepared, stored, first_sequence=sequence + 1, now=now or datetime.now(UTC))
@@ -100,7 +110,8 @@ async def _write(
         await repository.write_text(session, rows.text)
     else:
         await repository.write_rows(session, rows.killmails, rows.attackers, rows.items)
-    await repository.add_counters(session, rows.counters)
+    if counters:
+        await repository.add_counters(session, rows.counters)
     missing = (
         await repository.missing_entities(session, rows.referenced)
         if check_missing
@@ -137,8 +148,9 @@ async def ingest_prepared(
     duplicates: Sequence[int] = (),
     rejected: Sequence[Rejection] = (),
     check_missing: bool = True,
+    counters: bool = True,
 ) -> IngestResult:
-    """`ingest_batch` for a batch prepared outside the transaction (by an import's reader)."""
+    """`ingest_batch` for a batch prepared outside the transaction (by an import's preparer)."""
     async with database.transaction() as session:
         result, created = await store_prepared(
             session,
@@ -146,6 +158,7 @@ async def ingest_prepared(
             duplicates=duplicates,
             rejected=rejected,
             check_missing=check_missing,
+            counters=counters,
         )
     return await _after_commit(events, result, created, "prepared batch")
 
