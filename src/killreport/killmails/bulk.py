@@ -29,13 +29,17 @@ _ATTACKERS: Table = Attacker.__table__  # type: ignore[assignment]
 _ITEMS: Table = Item.__table__  # type: ignore[assignment]
 
 
+# Kept through a bulk load: each new batch's padding is looked up by victim and time.
+KEPT_INDEXES = frozenset({"ix_killmails_victim_character"})
+
+
 def secondary_indexes() -> list[Index]:
     """The killmail and attacker indexes a bulk load drops and builds again afterwards."""
     return [
         index
         for table in (_KILLMAILS, _ATTACKERS)
         for index in sorted(table.indexes, key=lambda i: str(i.name))
-        if not index.unique
+        if not index.unique and index.name not in KEPT_INDEXES
     ]
 
 

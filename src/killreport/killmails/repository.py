@@ -8,9 +8,10 @@ form SQLAlchemy's column types read back. The ESI rebuild lives in `rebuild` (re
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, select, text
@@ -23,11 +24,12 @@ from killreport.db.tables import (
     Killmail,
     MarketPrice,
 )
+from killreport.killmails.derive import UNPILOTED_PAD_KEY, pad_key
 from killreport.killmails.models import MissingEntities
 from killreport.killmails.prices import load_price_book
 from killreport.killmails.rebuild import esi_body as esi_body
 from killreport.killmails.rebuild import load_killmail as load_killmail
-from killreport.killmails.rows import REFERENCED_KIND_NAMES
+from killreport.killmails.rows import LABELS_AT, REFERENCED_KIND_NAMES
 from killreport.killmails.rows import sqlite_time as sqlite_time
 from killreport.killmails.valuation import PriceBook
 from killreport.universe.specs import ENTITY_SPECS
@@ -38,6 +40,7 @@ INGEST_LOCK_KEY = 0x4B52_0001
 ID_CHUNK = 5000
 
 KILLMAIL_COLUMNS = tuple(c.name for c in Killmail.__table__.columns)
+assert KILLMAIL_COLUMNS.index("labels") == LABELS_AT
 # Prepared killmail rows stop before these two: they are given when the batch is stored.
 assert KILLMAIL_COLUMNS[-2:] == ("sequence", "ingested_at")
 ATTACKER_COLUMNS = tuple(c.name for c in Attacker.__table__.columns)
@@ -317,3 +320,53 @@ async def missing_entities(
         if absent:
             missing[kind.name] = absent
     return MissingEntities(missing)
+
+
+async def stored_pad_keys(
+    session: AsyncSession,
+    victim_ids: Sequence[int],
+    low: datetime,
+    high: datetime,
+    ship_groups: Sequence[int],
+) -> Counter[str]:
+    """How often each pad key occurs among stored player kills of these victims in
+    [low, high), plus (when `ship_groups` is given) up to two unpiloted ship kills."""
+    found: Counter[str] = Counter()
+    if victim_ids:
+        rows = await session.execute(
+            select(
+                Killmail.victim_character_id,
+                Killmail.final_blow_character_id,
+                Killmail.victim_ship_type_id,
+                Killmail.victim_ship_group_id,
+                func.coalesce(Killmail.location_id, Killmail.solar_system_id),
+                Killmail.killmail_time,
+            ).where(
+                Killmail.victim_character_id.in_(sorted(set(victim_ids))),
+                Killmail.killmail_time >= low,
+                Killmail.killmail_time < high,
+                Killmail.npc.is_(False),
+            )
+        )
+        for victim, final_blow, ship, group, place, when in rows:
+            key = pad_key(
+                victim_character_id=victim,
+                final_blow_character_id=final_blow,
+                ship_type_id=ship,
+                ship_group_id=group,
+                place_id=place,
+                epoch_s=int(when.timestamp()),
+            )
+            found[key] += 1
+    if ship_groups:
+        unpiloted = await session.execute(
+            select(Killmail.killmail_id)
+            .where(
+                Killmail.victim_character_id.is_(None),
+                Killmail.npc.is_(False),
+                Killmail.victim_ship_group_id.in_(list(ship_groups)),
+            )
+            .limit(2)
+        )
+        found[UNPILOTED_PAD_KEY] = len(unpiloted.all())
+    return found

@@ -17,7 +17,7 @@ from typing import Any
 
 from killreport.events.contracts import KillmailCreated
 from killreport.killmails.copy_text import CopyText, copy_line, copy_lines
-from killreport.killmails.derive import derive
+from killreport.killmails.derive import UNPILOTED_PAD_KEY, derive, with_padding
 from killreport.killmails.models import ItemLine, ParsedKillmail
 from killreport.killmails.valuation import PriceBook, flat_items, value
 from killreport.universe.static import StaticUniverse
@@ -52,6 +52,8 @@ class Facts:
     attackers: tuple[Ids, Ids, Ids, Ids]
     total_value: float | None
     points: int | None
+    # zKillboard's pad hash, when padding is ours to decide (derive.pad_key)
+    pad_key: str | None = None
 
 
 @dataclass(slots=True)
@@ -76,6 +78,8 @@ class PreparedBatch:
     )
     # PostgreSQL imports: the rows as COPY text instead (the row lists are then empty).
     text: CopyText | None = None
+    # Ship groups (category 6), sent along when an unpiloted ship's padding is to decide.
+    ship_groups: tuple[int, ...] = ()
 
     @property
     def killmail_ids(self) -> list[int]:
@@ -317,6 +321,7 @@ def prepare(
             ),
             total_value=valuation.total_value,
             points=derived.points,
+            pad_key=derived.pad_key,
         )
         all_facts.append(facts)
         count(counters, facts)
@@ -337,7 +342,31 @@ def prepare(
     if copy_text is not None:
         attacker_ends.clear()
         item_ends.clear()
+    if any(facts.pad_key == UNPILOTED_PAD_KEY for facts in all_facts):
+        batch.ship_groups = _ship_groups(universe)
     return batch
+
+
+def _ship_groups(universe: StaticUniverse) -> tuple[int, ...]:
+    return tuple(sorted(g for g, group in universe.groups.items() if group.category_id == 6))
+
+
+LABELS_AT = 30  # the labels column of a prepared killmail row (asserted by the repository)
+
+
+def mark_padded(batch: PreparedBatch, padded: Sequence[int]) -> None:
+    """Give the killmails at these positions zKillboard's `padding` label (and no `pvp`)."""
+    for i in padded:
+        if batch.text is not None:
+            fields = batch.text.killmails[i].split(b"\t")
+            # Labels are plain strings: their JSON needs no COPY escaping.
+            labels = json.loads(fields[LABELS_AT])
+            fields[LABELS_AT] = json.dumps(with_padding(labels)).encode()
+            batch.text.killmails[i] = b"\t".join(fields)
+        else:
+            row = list(batch.killmails[i])
+            row[LABELS_AT] = json.dumps(with_padding(json.loads(row[LABELS_AT])))
+            batch.killmails[i] = tuple(row)
 
 
 def _finish_text(

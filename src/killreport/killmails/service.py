@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,13 +17,14 @@ from killreport.db.engine import Database
 from killreport.events.contracts import KillmailCreated
 from killreport.events.hub import EventHub
 from killreport.killmails import repository
+from killreport.killmails.derive import PADDING_SEEN
 from killreport.killmails.models import (
     IngestResult,
     MissingEntities,
     ParsedKillmail,
     Rejection,
 )
-from killreport.killmails.rows import PreparedBatch, finish, prepare
+from killreport.killmails.rows import PreparedBatch, finish, mark_padded, prepare
 from killreport.killmails.rows import price_keys as price_keys
 from killreport.killmails.rows import unique as unique
 from killreport.universe.static import StaticUniverse, load_static
@@ -104,6 +105,7 @@ async def _write(
     now: datetime | None,
     counters: bool = True,
 ) -> tuple[IngestResult, list[KillmailCreated]]:
+    mark_padded(prepared, await _padded(session, prepared, stored))
     sequence = await repository.last_sequence(session)
     rows = finish(prepared, stored, first_sequence=sequence + 1, now=now or datetime.now(UTC))
     if rows.text is not None:
@@ -119,6 +121,31 @@ async def _write(
     )
     result = IngestResult(tuple(rows.created), tuple(duplicates), tuple(rejected), missing)
     return result, rows.events
+
+
+async def _padded(session: AsyncSession, prepared: PreparedBatch, stored: set[int]) -> list[int]:
+    """Positions of the new killmails zKillboard would call padding: their pad key was
+    seen `PADDING_SEEN` times already, among stored killmails and earlier ones here."""
+    candidates = [
+        (i, facts)
+        for i, facts in enumerate(prepared.facts)
+        if facts.pad_key is not None and facts.killmail_id not in stored
+    ]
+    if not candidates:
+        return []
+    times = [facts.killmail_time for _i, facts in candidates]
+    low = min(times).replace(minute=0, second=0, microsecond=0)
+    high = max(times).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    victims = [f.victim[0] for _i, f in candidates if f.victim[0] is not None]
+    seen = await repository.stored_pad_keys(session, victims, low, high, prepared.ship_groups)
+    padded = []
+    for i, facts in candidates:
+        key = facts.pad_key
+        assert key is not None
+        if seen[key] >= PADDING_SEEN:
+            padded.append(i)
+        seen[key] += 1
+    return padded
 
 
 async def ingest_batch(
