@@ -333,31 +333,36 @@ async def stored_pad_keys(
     [low, high), plus (when `ship_groups` is given) up to two unpiloted ship kills."""
     found: Counter[str] = Counter()
     if victim_ids:
+        place = func.coalesce(Killmail.location_id, Killmail.solar_system_id)
+        columns = (
+            Killmail.victim_character_id,
+            Killmail.final_blow_character_id,
+            Killmail.victim_ship_type_id,
+            Killmail.victim_ship_group_id,
+            place,
+            Killmail.killmail_time,
+        )
+        # Grouped: a victim killed again and again at one moment is one row with its count.
         rows = await session.execute(
-            select(
-                Killmail.victim_character_id,
-                Killmail.final_blow_character_id,
-                Killmail.victim_ship_type_id,
-                Killmail.victim_ship_group_id,
-                func.coalesce(Killmail.location_id, Killmail.solar_system_id),
-                Killmail.killmail_time,
-            ).where(
+            select(*columns, func.count())
+            .where(
                 Killmail.victim_character_id.in_(sorted(set(victim_ids))),
                 Killmail.killmail_time >= low,
                 Killmail.killmail_time < high,
                 Killmail.npc.is_(False),
             )
+            .group_by(*columns)
         )
-        for victim, final_blow, ship, group, place, when in rows:
+        for victim, final_blow, ship, group, where, when, times in rows:
             key = pad_key(
                 victim_character_id=victim,
                 final_blow_character_id=final_blow,
                 ship_type_id=ship,
                 ship_group_id=group,
-                place_id=place,
+                place_id=where,
                 epoch_s=int(when.timestamp()),
             )
-            found[key] += 1
+            found[key] += int(times)
     if ship_groups:
         unpiloted = await session.execute(
             select(Killmail.killmail_id)
