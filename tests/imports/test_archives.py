@@ -139,3 +139,24 @@ async def test_import_of_an_everef_archive_stores_its_killmails(
     # then every killmail is new once, then a duplicate
     assert (first.new, first.duplicate, first.rejected) == (len(ROWS), 0, 0)
     assert (again.new, again.duplicate, again.rejected) == (0, len(ROWS), 0)
+
+
+async def test_import_rejects_a_line_whose_hash_is_not_40_hex_digits(
+    embedded_settings: Settings, tmp_path: Path
+) -> None:
+    # given a JSON Lines file with a good line and a hand-edited one (hash "zz")
+    edited = {**everef_line(ROWS[1]), "killmail_hash": "zz"}
+    path = tmp_path / "edited.jsonl"
+    path.write_text(json.dumps(everef_line(ROWS[0])) + "\n" + json.dumps(edited) + "\n")
+    async with container_module.build(embedded_settings) as container:
+        # when imported
+        summary = await import_paths(container.database, None, None, [path], check_missing=False)
+    # then the edited line is a rejection with its reason and origin, the other is stored
+    assert (summary.new, summary.rejected) == (1, 1)
+    assert summary.examples == [
+        Rejection(
+            ROWS[1]["killmail_id"],
+            "killmail_hash must be 40 hexadecimal characters, got 'zz'",
+            "edited.jsonl:2",
+        )
+    ]

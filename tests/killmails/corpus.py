@@ -9,8 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-# zKillboard's stand-in hash for CCP-regenerated killmails that ESI cannot serve.
-CCP_VERIFIED = "CCP VERIFIED"
+from killreport.sim.corpus import stand_in_hash
 
 
 @cache
@@ -22,7 +21,8 @@ def corpus() -> tuple[dict[str, Any], ...]:
 
 def everef_line(row: dict[str, Any]) -> dict[str, Any]:
     """The corpus line as EVE Ref stores it: the ESI body plus `killmail_hash`."""
-    return {**row["esi"], "killmail_hash": row["killmail_hash"] or CCP_VERIFIED}
+    hash_ = row["killmail_hash"] or stand_in_hash(int(row["killmail_id"]))
+    return {**row["esi"], "killmail_hash": hash_}
 
 
 @cache

@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 
 from killreport.db.engine import Database
 from killreport.jobs.imports import import_paths
+from killreport.killmails import bulk as bulk_load
 from killreport.killmails import repository
 from killreport.killmails.parse import KillmailRejected, parse_envelope
 from killreport.killmails.rows import prepare
@@ -78,7 +79,7 @@ async def test_bulk_import_equals_normal_import_and_rebuilds_every_index(
                 for index in inspect(sync).get_indexes(table)
             }
         )
-    assert {index.name for index in repository.secondary_indexes()} <= names
+    assert {index.name for index in bulk_load.secondary_indexes()} <= names
     await normal.dispose()
     await bulk.dispose()
 
@@ -89,7 +90,7 @@ async def test_an_import_rebuilds_indexes_a_crashed_bulk_import_left_dropped(
     # given a database whose secondary indexes a killed bulk import left dropped
     database = await _with_prices(sqlite_url)
     async with database.connection() as connection:
-        await repository.drop_secondary_indexes(connection)
+        await bulk_load.drop_secondary_indexes(connection)
     # when any import runs (here one that finds the database no longer empty)
     await import_paths(database, None, None, [_corpus_file(tmp_path)], batch_size=50)
     await import_paths(database, None, None, [_corpus_file(tmp_path)], bulk=True)
@@ -152,3 +153,73 @@ def test_fast_parse_equals_the_checked_parse_and_keeps_rejection_reasons() -> No
     assert caught.value.reason == (
         f"wrong type for attackers[{index}].damage_done: expected integer, got str"
     )
+
+
+async def test_the_import_pipeline_stores_what_the_live_path_stores(
+    database: Database, tmp_path: Path
+) -> None:
+    # given the corpus file, prices, and 40 of its killmails stored by the live path
+    async with database.transaction() as session:
+        await repository.store_prices(session, list(daily_prices()))
+    killmails = [parse_envelope(everef_line(r), source="import") for r in corpus()]
+    await ingest_batch(database, None, killmails[:40])
+    # when the whole file is imported (preparer processes; COPY text on PostgreSQL) in one
+    # batch, as the live path stores it: prices are read per batch, for the batch's days
+    summary = await import_paths(database, None, None, [_corpus_file(tmp_path)], batch_size=200)
+    imported = await _contents(database, with_sequence=False)
+    # then the 40 are duplicates, and the rows, values and counters equal the live path's
+    assert (summary.new, summary.duplicate) == (len(corpus()) - 40, 40)
+    async with database.transaction() as session:
+        for table in TABLES:
+            await session.execute(text(f"DELETE FROM {table}"))
+    await ingest_batch(database, None, killmails)
+    assert imported == await _contents(database, with_sequence=False)
+
+
+async def _clear(database: Database) -> None:
+    async with database.transaction() as session:
+        for table in TABLES:
+            await session.execute(text(f"DELETE FROM {table}"))
+
+
+async def test_bulk_import_equals_a_normal_import_on_each_backend(
+    database: Database, tmp_path: Path
+) -> None:
+    # given the corpus file and prices in an empty database
+    path = _corpus_file(tmp_path)
+    async with database.transaction() as session:
+        await repository.store_prices(session, list(daily_prices()))
+    # when it is imported in bulk (no counters per batch, keys and indexes dropped) ...
+    bulk = await import_paths(database, None, None, [path], batch_size=25, bulk=True)
+    loaded = await _contents(database)
+    async with database.connection() as connection:
+        left = await bulk_load.unfinished(connection)
+    # ... and, emptied again, normally
+    await _clear(database)
+    normal = await import_paths(database, None, None, [path], batch_size=25)
+    # then both stored the same rows, sequences and counters, and nothing stays dropped
+    assert bulk.new == normal.new == len(corpus())
+    assert loaded == await _contents(database)
+    assert not left
+
+
+async def test_a_bulk_load_cut_short_is_finished_by_the_next_import(
+    database: Database, tmp_path: Path
+) -> None:
+    # given a stored corpus, then what a bulk load killed mid-way leaves: keys and
+    # indexes dropped, no counters
+    path = _corpus_file(tmp_path)
+    async with database.transaction() as session:
+        await repository.store_prices(session, list(daily_prices()))
+    await import_paths(database, None, None, [path], batch_size=50)
+    expected = await _contents(database)
+    async with database.connection() as connection:
+        await bulk_load.drop_for_bulk(connection)
+        await connection.execute(text("DELETE FROM daily_entity_counters"))
+    # when any import runs next (here the same file: every killmail a duplicate)
+    again = await import_paths(database, None, None, [path])
+    # then the counters are computed from the rows, and keys and indexes are back
+    assert again.duplicate == len(corpus())
+    assert await _contents(database) == expected
+    async with database.connection() as connection:
+        assert not await bulk_load.unfinished(connection)

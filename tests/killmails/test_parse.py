@@ -92,6 +92,12 @@ def test_r2z2_entry_and_zkillboard_element_carry_the_zkb_block() -> None:
     [
         (lambda d: d.pop("victim"), "missing victim"),
         (lambda d: d.pop("killmail_hash"), "missing killmail_hash"),
+        (lambda d: d.update(killmail_hash="zz"),
+         "killmail_hash must be 40 hexadecimal characters, got 'zz'"),
+        (lambda d: d.update(killmail_hash="g" * 40),
+         f"killmail_hash must be 40 hexadecimal characters, got {'g' * 40!r}"),
+        (lambda d: d.update(killmail_hash="a" * 64),
+         f"killmail_hash must be 40 hexadecimal characters, got {'a' * 48!r}"),
         (lambda d: d["victim"].update(damage_taken="12"),
          "wrong type for victim.damage_taken: expected integer, got str"),
         (lambda d: d["attackers"][0].update(final_blow=1),
@@ -117,3 +123,30 @@ def test_bad_json_is_a_rejection() -> None:
         parse_json(b'{"killmail_id": 1, ', source="test")
     document = orjson.dumps(everef_line(_row(435341)))
     assert parse_json(document, source="test").killmail_id == 435341
+
+
+def test_a_hash_is_stored_in_lower_case() -> None:
+    # given a real killmail whose hash a user typed in upper case
+    document = everef_line(_row(435341))
+    expected = document["killmail_hash"]
+    document["killmail_hash"] = expected.upper()
+    # when parsed, then the hash is ESI's own spelling
+    assert parse_envelope(document, source="test").killmail_hash == expected
+
+
+async def test_history_refs_with_a_bad_hash_are_rejected_before_any_esi_request() -> None:
+    # given history refs whose hashes are not killmail hashes, and no ESI to ask at all
+    from typing import cast
+
+    from killreport.esi.client import EsiClient
+    from killreport.jobs.esi_killmails import KillmailRef, fetch_killmails
+
+    refs = [KillmailRef(1, "zz", None, "day:1"), KillmailRef(2, "", None, "day:2")]
+    # when fetched (an ESI call would fail on the stand-in client)
+    fetched = await fetch_killmails(cast(EsiClient, object()), refs, source="test")
+    # then both are rejections with their reasons, and nothing was fetched
+    assert [(r.killmail_id, r.reason, r.origin) for r in fetched.rejected] == [
+        (1, "killmail_hash must be 40 hexadecimal characters, got 'zz'", "day:1"),
+        (2, "missing killmail_hash", "day:2"),
+    ]
+    assert not fetched.killmails and not fetched.pending and not fetched.failed

@@ -1,38 +1,36 @@
-"""`killreport import PATH...`: EVE Ref archives, zKillboard dumps and JSON Lines."""
+"""`killreport import PATH...`: EVE Ref archives, zKillboard dumps and JSON Lines.
+
+The command imports what it uses when it runs (the import path, the progress bar), and
+wires only the database, the bus and the event hub: no HTTP clients, no ESI, so the
+importing process stays small beside its reader and preparers.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from cyclopts import Parameter
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
-from killreport import container as container_module
-from killreport.cli.context import start
-from killreport.jobs.archives import ArchiveError
-from killreport.jobs.imports import (
-    DEFAULT_BATCH_SIZE,
-    ImportFailed,
-    ImportSummary,
-    import_paths,
-    total_bytes,
-)
+from killreport.jobs.reader import DEFAULT_BATCH_SIZE
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from killreport.bus.protocol import MessageBus
+    from killreport.db.engine import Database
+    from killreport.events.hub import EventHub
+    from killreport.jobs.imports import ImportSummary
+    from killreport.settings import Settings
 
 
 def _summary_table(summary: ImportSummary) -> Table:
+    from rich.table import Table
+
     table = Table(title="import summary", show_header=False)
     rate = summary.seen / summary.elapsed_s if summary.elapsed_s else 0.0
     table.add_row("new", f"{summary.new:,}")
@@ -44,6 +42,8 @@ def _summary_table(summary: ImportSummary) -> Table:
 
 
 def _reasons_table(summary: ImportSummary) -> Table:
+    from rich.table import Table
+
     table = Table(title="rejected (examples)")
     table.add_column("killmail")
     table.add_column("where")
@@ -54,10 +54,57 @@ def _reasons_table(summary: ImportSummary) -> Table:
     return table
 
 
+@dataclass(frozen=True, slots=True)
+class _Wiring:
+    database: Database
+    bus: MessageBus
+    events: EventHub
+
+
+@asynccontextmanager
+async def _wire(settings: Settings) -> AsyncIterator[_Wiring]:
+    """What an import needs of the container: the database (schema checked), bus, events."""
+    from killreport.bus.factory import create_bus
+    from killreport.db.engine import Database
+    from killreport.db.migration import SchemaOutOfDate, check_schema
+    from killreport.events.hub import build_hub
+
+    database = Database.from_url(settings.database_url)
+    try:
+        await check_schema(database)
+    except SchemaOutOfDate:
+        await database.dispose()
+        raise
+    bus = create_bus(settings, database)
+    events = build_hub(settings.redis_url)
+    try:
+        yield _Wiring(database, bus, events)
+    finally:
+        await events.close()
+        await bus.close()
+        await database.dispose()
+
+
 async def _run(paths: list[Path], batch_size: int, quiet: bool, bulk: bool) -> ImportSummary:
+    import asyncio
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from killreport.cli.context import start
+    from killreport.jobs.imports import import_paths, total_bytes
+
     settings = start()
     console = Console(stderr=True)
-    async with container_module.build(settings) as container:
+    async with _wire(settings) as wiring:
         columns = (
             TextColumn("[bold]import"),
             BarColumn(),
@@ -77,9 +124,9 @@ async def _run(paths: list[Path], batch_size: int, quiet: bool, bulk: bool) -> I
                 progress.update(task, completed=bytes_read, killmails=seen, rate=seen / elapsed)
 
             return await import_paths(
-                container.database,
-                container.events,
-                container.bus,
+                wiring.database,
+                wiring.events,
+                wiring.bus,
                 paths,
                 source="import",
                 batch_size=batch_size,
@@ -107,9 +154,16 @@ def import_(
     quiet
         No progress bar.
     bulk
-        On an empty database, load without the killmail and attacker secondary indexes
+        On an empty database, load without the secondary indexes and per-row checks
         and build them at the end (faster for a first big import).
     """
+    import asyncio
+
+    from rich.console import Console
+
+    from killreport.jobs.archives import ArchiveError
+    from killreport.jobs.imports import ImportFailed
+
     if not paths:
         print("killreport import: give at least one file", file=sys.stderr)
         raise SystemExit(2)

@@ -30,7 +30,7 @@ from killreport.esi.errors import (
 from killreport.esi.routes import ROUTES
 from killreport.killmails import repository
 from killreport.killmails.models import ParsedKillmail, Rejection
-from killreport.killmails.parse import KillmailRejected, parse_esi
+from killreport.killmails.parse import KillmailRejected, check_hash, parse_esi
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,18 @@ def _parse(ref: KillmailRef, body: Any, source: str) -> ParsedKillmail | Rejecti
     return parsed
 
 
+def _well_formed(refs: Sequence[KillmailRef], fetched: Fetched) -> list[KillmailRef]:
+    kept = []
+    for ref in refs:
+        try:
+            check_hash(ref.killmail_hash)
+        except KillmailRejected as exc:
+            fetched.rejected.append(Rejection(ref.killmail_id, exc.reason, ref.origin))
+            continue
+        kept.append(ref)
+    return kept
+
+
 async def _fetch_one(esi: EsiClient, ref: KillmailRef) -> Any:
     try:
         return await fetch_body(esi, ref.killmail_id, ref.killmail_hash)
@@ -94,8 +106,12 @@ async def _fetch_one(esi: EsiClient, ref: KillmailRef) -> Any:
 
 
 async def fetch_killmails(esi: EsiClient, refs: Sequence[KillmailRef], *, source: str) -> Fetched:
-    """Fetch and parse every ref; never raises for a single killmail's outcome."""
+    """Fetch and parse every ref; never raises for a single killmail's outcome.
+
+    A ref whose hash is not a killmail hash is rejected before it costs an ESI request.
+    """
     fetched = Fetched()
+    refs = _well_formed(refs, fetched)
     for start in range(0, len(refs), FETCH_CHUNK):
         chunk = refs[start : start + FETCH_CHUNK]
         if fetched.retry_at is not None:

@@ -1,10 +1,12 @@
 """`killreport import`: archive files through the one ingest path, in constant memory.
 
-Two processes make a pipeline: a child decompresses, parses, values and lays out each
-batch (`rows.prepare`, prices read from the database) while this process writes the
-previous one (`service.ingest_prepared`: duplicates, sequences, rows, counters in one
-transaction). The pipe carries one batch at a time, which caps memory. A restart after
-a crash simply reads the files again: stored killmails are duplicates, no-ops.
+Processes make a pipeline: the reader decompresses and deals batches of documents
+round-robin to `preparers` processes, which parse, value and lay out each batch
+(`rows.prepare`, prices read from the database; COPY text on PostgreSQL) while this
+process writes them in the reader's order (`service.ingest_prepared`: duplicates,
+sequences, rows, counters in one transaction), so only the database is waited for.
+Each pipe carries one batch at a time, which caps memory. A restart after a crash
+simply reads the files again: stored killmails are duplicates, no-ops.
 
 `bulk=True` on an empty database drops the killmail and attacker secondary indexes,
 loads, and builds them again (every import first rebuilds any left missing by a crash).
@@ -27,30 +29,31 @@ from killreport.bus.protocol import MessageBus
 from killreport.db.engine import Database
 from killreport.events.hub import EventHub
 from killreport.jobs.archives import open_documents
-from killreport.jobs.reader import (
-    Prepared,
-    ReaderFailed,
-    ReaderJob,
-    few_collections,
-    parse_document,
-)
+from killreport.jobs.preparer import Prepared, PreparerJob, parse_document
+from killreport.jobs.reader import DEFAULT_BATCH_SIZE, ReaderFailed, ReaderJob, few_collections
 from killreport.jobs.scan import MissingPublisher
+from killreport.killmails import bulk as bulk_load
 from killreport.killmails.models import Rejection
-from killreport.killmails.repository import (
-    create_secondary_indexes,
-    drop_secondary_indexes,
-    is_empty,
-)
 from killreport.killmails.service import ingest_prepared
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 1000
 MAX_REJECTION_EXAMPLES = 20
+# Preparer processes: parsing and layout take about as long as the database's writing,
+# so two keep a two-core machine's database busy (more only add memory).
+DEFAULT_PREPARERS = 2
 READER_MAIN = "from killreport.jobs.reader import main; main()"
+PREPARER_MAIN = "from killreport.jobs.preparer import main; main()"
 READER_EXIT_TIMEOUT_S = 5.0
 
-__all__ = ["ImportFailed", "ImportSummary", "import_paths", "parse_document", "total_bytes"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "ImportFailed",
+    "ImportSummary",
+    "import_paths",
+    "parse_document",
+    "total_bytes",
+]
 
 
 class ImportFailed(RuntimeError):
@@ -104,6 +107,7 @@ async def import_paths(
     progress: ProgressFn | None = None,
     check_missing: bool = True,
     bulk: bool = False,
+    preparers: int = DEFAULT_PREPARERS,
 ) -> ImportSummary:
     """Ingest every killmail of the files; progress(killmails seen, bytes read) per batch.
 
@@ -116,57 +120,40 @@ async def import_paths(
     publisher = MissingPublisher(bus) if bus is not None and check_missing else None
     started = time.perf_counter()
     async with database.connection() as connection:
-        await create_secondary_indexes(connection)
-        without_indexes = bulk and await is_empty(connection)
+        cut_short = await bulk_load.unfinished(connection)
+    if cut_short:
+        logger.warning("a bulk import was cut short: rebuilding its counters, keys and indexes")
+        await _finish_bulk(database)
+    async with database.connection() as connection:
+        without_indexes = bulk and await bulk_load.is_empty(connection)
         if without_indexes:
-            logger.info("bulk import: secondary indexes dropped until the load ends")
-            await drop_secondary_indexes(connection)
-    # The reader is a process, not a thread: parsing would fight the writer for the GIL.
-    # A bare interpreter (not multiprocessing's spawn, which re-imports the CLI) keeps
-    # its memory small; the pipe holds one batch at a time.
-    read_fd, write_fd = os.pipe()
-    job = ReaderJob(
-        tuple(str(path) for path in paths),
-        batch_size,
-        source,
-        database.engine.url.render_as_string(hide_password=False),
-    )
-    reader = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", READER_MAIN, job.to_argument(), str(write_fd), pass_fds=(write_fd,)
-    )
-    os.close(write_fd)
-    receiver = Connection(read_fd, writable=False)
+            logger.info("bulk import: indexes, keys and counters wait until the load ends")
+            await bulk_load.drop_for_bulk(connection)
+    # Processes, not threads: parsing would fight the writer for the GIL. Bare
+    # interpreters (not multiprocessing's spawn, which re-imports the CLI) keep their
+    # memory small; each pipe holds one batch at a time.
+    children, receivers = await _start_pipeline(database, paths, batch_size, source, preparers)
     try:
         with few_collections():
+            turn = 0
             while True:
                 waiting = time.perf_counter()
-                try:
-                    item = await asyncio.to_thread(receiver.recv)
-                except EOFError as exc:
-                    raise ImportFailed(
-                        f"the import reader stopped (exit code {reader.returncode})"
-                    ) from exc
+                item = await _next(receivers[turn], children)
+                turn = (turn + 1) % len(receivers)
                 if item is None:
                     break
-                if isinstance(item, ReaderFailed):
-                    raise ImportFailed(str(item)) from item
-                if isinstance(item, BaseException):
-                    raise item
-                assert isinstance(item, Prepared)
                 summary.reader_wait_s += time.perf_counter() - waiting
-                await _ingest(database, events, publisher, item, check_missing, summary)
+                await _ingest(
+                    database, events, publisher, item, check_missing, summary, not without_indexes
+                )
                 if progress is not None:
                     progress(summary.seen, item.bytes_read)
     finally:
-        receiver.close()
-        try:
-            await asyncio.wait_for(reader.wait(), READER_EXIT_TIMEOUT_S)
-        except TimeoutError:
-            reader.kill()
-            await reader.wait()
+        for receiver in receivers:
+            receiver.close()
+        await _stop(children)
         if without_indexes:
-            async with database.connection() as connection:
-                await create_secondary_indexes(connection)
+            await _finish_bulk(database)
     summary.elapsed_s = time.perf_counter() - started
     logger.info(
         "import done: %d new, %d duplicate, %d rejected in %.1f s (%.1f s waiting for the reader)",
@@ -179,6 +166,87 @@ async def import_paths(
     return summary
 
 
+Child = asyncio.subprocess.Process
+
+
+async def _start_pipeline(
+    database: Database, paths: Sequence[Path], batch_size: int, source: str, preparers: int
+) -> tuple[list[Child], list[Connection]]:
+    """Start the reader and the preparers; the receiving ends of the preparers' pipes."""
+    url = database.engine.url.render_as_string(hide_password=False)
+    job = PreparerJob(source, url).to_argument()
+    children: list[Child] = []
+    receivers: list[Connection] = []
+    reader_ends: list[int] = []
+    for _ in range(max(1, preparers)):
+        batch_read, batch_write = os.pipe()
+        result_read, result_write = os.pipe()
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            PREPARER_MAIN,
+            job,
+            str(batch_read),
+            str(result_write),
+            pass_fds=(batch_read, result_write),
+        )
+        os.close(batch_read)
+        os.close(result_write)
+        children.append(child)
+        reader_ends.append(batch_write)
+        receivers.append(Connection(result_read, writable=False))
+    reader_job = ReaderJob(tuple(str(path) for path in paths), batch_size).to_argument()
+    reader = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        READER_MAIN,
+        reader_job,
+        *(str(fd) for fd in reader_ends),
+        pass_fds=tuple(reader_ends),
+    )
+    for fd in reader_ends:
+        os.close(fd)
+    return [reader, *children], receivers
+
+
+async def _next(receiver: Connection, children: Sequence[Child]) -> Prepared | None:
+    """The next prepared batch in turn; None at the end; raises what the pipeline raised."""
+    try:
+        item = await asyncio.to_thread(receiver.recv)
+    except EOFError as exc:
+        codes = ", ".join(str(child.returncode) for child in children)
+        raise ImportFailed(f"an import process stopped (exit codes {codes})") from exc
+    if item is None:
+        return None
+    if isinstance(item, ReaderFailed):
+        raise ImportFailed(str(item)) from item
+    if isinstance(item, BaseException):
+        raise item
+    assert isinstance(item, Prepared)
+    return item
+
+
+async def _stop(children: Sequence[Child]) -> None:
+    """Wait for the pipeline's processes to end (they do once their pipes close)."""
+    for child in children:
+        try:
+            await asyncio.wait_for(child.wait(), READER_EXIT_TIMEOUT_S)
+        except TimeoutError:
+            child.kill()
+            await child.wait()
+
+
+async def _finish_bulk(database: Database) -> None:
+    """Counters from the stored rows, then keys and indexes back (see `killmails.bulk`)."""
+    started = time.perf_counter()
+    async with database.transaction() as session:
+        await bulk_load.rebuild_counters(session)
+    async with database.connection() as connection:
+        await bulk_load.restore(connection)
+    logger.info("bulk import finished: counters, keys and indexes in %.1f s",
+                time.perf_counter() - started)  # fmt: skip
+
+
 async def _ingest(
     database: Database,
     events: EventHub | None,
@@ -186,6 +254,7 @@ async def _ingest(
     item: Prepared,
     check_missing: bool,
     summary: ImportSummary,
+    counters: bool,
 ) -> None:
     result = await ingest_prepared(
         database,
@@ -194,6 +263,7 @@ async def _ingest(
         duplicates=item.duplicates,
         rejected=item.rejected,
         check_missing=check_missing,
+        counters=counters,
     )
     summary.new += len(result.created)
     summary.duplicate += len(result.duplicates)

@@ -1,14 +1,13 @@
-"""The reader side of `killreport import`, a process of its own: read, parse, prepare.
+"""The reader of `killreport import`, a process of its own: decompress and split into batches.
 
-It decompresses the files, parses each document, values and lays out each batch
-(`rows.prepare`, with prices read from the database) and sends the batches through a
-pipe; the importing process writes them meanwhile. It is started with a bare
-interpreter, so it imports only what it needs (not the CLI).
+It reads the files in order (bz2, tar, gzip, JSON Lines, JSON dumps), cuts the documents
+into batches and deals them round-robin to the preparer processes, which parse and lay
+them out in parallel. Started with a bare interpreter, it imports only the archive
+readers: no parser, no database, no CLI.
 """
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 import logging
@@ -19,24 +18,31 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
-from killreport.db.engine import Database
-from killreport.jobs.archives import ArchiveError, Document, open_documents
-from killreport.killmails.models import ParsedKillmail, Rejection
-from killreport.killmails.parse import KillmailRejected, parse_envelope, parse_json
-from killreport.killmails.repository import load_prices
-from killreport.killmails.rows import PreparedBatch, prepare
-from killreport.killmails.service import price_keys, unique
-from killreport.universe.static import StaticUniverse, load_static
+from killreport.jobs.archives import ArchiveError, open_documents
 
 logger = logging.getLogger(__name__)
 
+# Killmails per transaction unless the caller says otherwise.
+DEFAULT_BATCH_SIZE = 1000
 # Allocations between young-generation collections while importing (default 700).
 GC_THRESHOLD = 100_000
 
+# (origin, raw JSON bytes or None, decoded document or None): a Document, cheap to pickle.
+RawDocument = tuple[str, bytes | None, Any]
+
 
 class ReaderFailed(RuntimeError):
-    """The reader stopped for a reason other than its input (its message says why)."""
+    """A reader or preparer stopped for a reason other than its input (its message says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawBatch:
+    """Documents of one batch as read, and how many file bytes were read by its end."""
+
+    documents: list[RawDocument]
+    bytes_read: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,38 +51,16 @@ class ReaderJob:
 
     paths: tuple[str, ...]
     batch_size: int
-    source: str
-    database_url: str
 
     def to_argument(self) -> str:
         """The job as one command-line argument."""
-        return json.dumps([list(self.paths), self.batch_size, self.source, self.database_url])
+        return json.dumps([list(self.paths), self.batch_size])
 
     @classmethod
     def from_argument(cls, argument: str) -> ReaderJob:
         """The job back from `to_argument`."""
-        paths, batch_size, source, database_url = json.loads(argument)
-        return cls(tuple(paths), int(batch_size), str(source), str(database_url))
-
-
-@dataclass(slots=True)
-class Prepared:
-    """One batch as the reader sends it."""
-
-    batch: PreparedBatch
-    duplicates: list[int]
-    rejected: list[Rejection]
-    bytes_read: int
-
-
-def parse_document(document: Document, source: str) -> ParsedKillmail | Rejection:
-    """Parse one document; a rejection names the document and the reason."""
-    try:
-        if document.raw is not None:
-            return parse_json(document.raw, source=source)
-        return parse_envelope(document.decoded, source=source)
-    except KillmailRejected as exc:
-        return Rejection(exc.killmail_id, exc.reason, document.origin)
+        paths, batch_size = json.loads(argument)
+        return cls(tuple(paths), int(batch_size))
 
 
 @contextmanager
@@ -97,75 +81,50 @@ def few_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-async def _prepare(
-    database: Database,
-    universe: StaticUniverse,
-    documents: list[Document],
-    source: str,
-    bytes_read: int,
-) -> Prepared:
-    killmails: list[ParsedKillmail] = []
-    rejected: list[Rejection] = []
-    for document in documents:
-        parsed = parse_document(document, source)
-        if isinstance(parsed, Rejection):
-            rejected.append(parsed)
-        else:
-            killmails.append(parsed)
-    batch, duplicates = unique(killmails)
-    type_ids, days = price_keys(batch)
-    async with database.reading() as session:
-        book = await load_prices(session, type_ids, days)
-    prepared = prepare(batch, book, universe, sqlite=database.is_sqlite)
-    return Prepared(prepared, duplicates, rejected, bytes_read)
+def batches(paths: Sequence[Path], batch_size: int) -> Iterator[RawBatch]:
+    """The documents of the files, in order, `batch_size` at a time."""
+    offset = 0
+    for path in paths:
+        reader, documents = open_documents(path)
+        batch: list[RawDocument] = []
+        try:
+            for document in documents:
+                batch.append((document.origin, document.raw, document.decoded))
+                if len(batch) >= batch_size:
+                    yield RawBatch(batch, offset + reader.bytes_read)
+                    batch = []
+        finally:
+            reader.close()
+        offset += reader.bytes_read
+        if batch:
+            yield RawBatch(batch, offset)
 
 
-async def _prepare_all(
-    paths: Sequence[Path], batch_size: int, source: str, database_url: str, out: Connection
-) -> None:
-    universe = load_static()
-    database = Database.from_url(database_url)
+def run(job: ReaderJob, outs: Sequence[Connection]) -> None:
+    """Deal the job's batches round-robin to `outs`, then None to each (or the error in turn)."""
+    turn = 0
     try:
         with few_collections():
-            offset = 0
-            for path in paths:
-                reader, documents = open_documents(path)
-                batch: list[Document] = []
-                try:
-                    for document in documents:
-                        batch.append(document)
-                        if len(batch) >= batch_size:
-                            bytes_read = offset + reader.bytes_read
-                            out.send(await _prepare(database, universe, batch, source, bytes_read))
-                            batch = []
-                finally:
-                    reader.close()
-                offset += reader.bytes_read
-                if batch:
-                    out.send(await _prepare(database, universe, batch, source, offset))
-        out.send(None)
-    finally:
-        await database.dispose()
-
-
-def run(job: ReaderJob, out: Connection) -> None:
-    """Read, parse and prepare the job's batches; send each, then None (or the error)."""
-    paths = [Path(path) for path in job.paths]
-    try:
-        asyncio.run(_prepare_all(paths, job.batch_size, job.source, job.database_url, out))
+            for batch in batches([Path(path) for path in job.paths], job.batch_size):
+                outs[turn].send(batch)
+                turn = (turn + 1) % len(outs)
+        for offset in range(len(outs)):
+            outs[(turn + offset) % len(outs)].send(None)
     except BrokenPipeError:
         # The importing process is gone (killed, or stopped on an error): nobody to tell.
-        logger.info("import reader stops: the importing process closed the pipe")
+        logger.info("import reader stops: a preparer closed its pipe")
     except (ArchiveError, OSError, EOFError, tarfile.TarError) as exc:
-        out.send(ArchiveError(f"{type(exc).__name__}: {exc}"))
+        # The error takes the place of the next batch, so the importer sees it in order.
+        outs[turn].send(ArchiveError(f"{type(exc).__name__}: {exc}"))
     except Exception as exc:
         logger.exception("import reader failed")
-        out.send(ReaderFailed(f"{type(exc).__name__}: {exc}"))
+        outs[turn].send(ReaderFailed(f"{type(exc).__name__}: {exc}"))
     finally:
-        out.close()
+        for out in outs:
+            out.close()
 
 
 def main() -> None:
-    """Entry of the reader process: `python -c ... JOB_JSON WRITE_FD`."""
+    """Entry of the reader process: `python -c ... JOB_JSON WRITE_FD...`."""
     job = ReaderJob.from_argument(sys.argv[1])
-    run(job, Connection(int(sys.argv[2]), readable=False))
+    run(job, [Connection(int(fd), readable=False) for fd in sys.argv[2:]])

@@ -6,6 +6,7 @@ what players know from zKillboard; the zkb block's own flags win when a source h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from killreport.killmails.models import Derived, ParsedKillmail
@@ -37,6 +38,14 @@ ISK_BUCKETS = ((1e12, "isk:1t+"), (1e11, "isk:100b+"), (1e10, "isk:10b+"), (5e9,
                (1e9, "isk:1b+"))  # fmt: skip
 
 TENTH = Decimal("0.1")
+
+SHUTTLE_GROUP_ID = 31
+# zKillboard's padding: a kill whose pad key (victim, final blow, ship, 15 minutes; for a
+# shuttle the victim, place and hour; any unpiloted ship alike) is stored this often.
+PADDING_SEEN = 2
+PAD_BUCKET_S = 900
+SHUTTLE_PAD_BUCKET_S = 3600
+UNPILOTED_PAD_KEY = "unpiloted"
 
 
 def displayed_security(true_security: float) -> float:
@@ -113,6 +122,36 @@ def _displayed_security(system_id: int, true_security: float) -> float:
     return found
 
 
+def pad_key(
+    *,
+    victim_character_id: int | None,
+    final_blow_character_id: int | None,
+    ship_type_id: int,
+    ship_group_id: int | None,
+    place_id: int,
+    epoch_s: int,
+) -> str:
+    """zKillboard's pad hash of a player-attacked ship kill, from stored columns.
+
+    The same killmail gives the same key whether just parsed or read back from the
+    database (`place_id`: the location, else the solar system).
+    """
+    if victim_character_id is None:
+        return UNPILOTED_PAD_KEY
+    if ship_group_id == SHUTTLE_GROUP_ID:
+        hour = epoch_s - epoch_s % SHUTTLE_PAD_BUCKET_S
+        return f"{victim_character_id}:{SHUTTLE_GROUP_ID}:{place_id}:{hour}"
+    bucket = epoch_s - epoch_s % PAD_BUCKET_S
+    return f"{victim_character_id}:{final_blow_character_id or 0}:{ship_type_id}:{bucket}"
+
+
+def with_padding(labels: Sequence[str]) -> list[str]:
+    """Labels of a kill found padded: `padding` (after the time zone), and no `pvp`."""
+    marked = [label for label in labels if label not in ("pvp", "padding")]
+    marked.insert(1 if marked and marked[0].startswith("tz:") else 0, "padding")
+    return marked
+
+
 def derive(
     killmail: ParsedKillmail, universe: StaticUniverse, total_value: float | None
 ) -> Derived:
@@ -164,9 +203,19 @@ def derive(
     # them, and zKillboard's own rule that an NPC kill is worth 1; otherwise none.
     points = zkb.points if zkb is not None and zkb.points is not None else (1 if npc else None)
 
+    key = None
     if zkb is not None and zkb.labels is not None:
         labels = tuple(zkb.labels)
     else:
+        if not npc and ship_category_id == SHIP_CATEGORY_ID:
+            key = pad_key(
+                victim_character_id=victim.character_id,
+                final_blow_character_id=final_blow.character_id if final_blow else None,
+                ship_type_id=victim.ship_type_id,
+                ship_group_id=ship_group_id,
+                place_id=(zkb.location_id if zkb else None) or killmail.solar_system_id,
+                epoch_s=int(killmail.killmail_time.timestamp()),
+            )
         labels = _labels(
             killmail,
             attacker_count=len(attackers),
@@ -191,6 +240,7 @@ def derive(
         awox=awox,
         points=points,
         labels=labels,
+        pad_key=key,
     )
 
 
@@ -206,15 +256,18 @@ def _labels(
     awox: bool,
     total_value: float | None,
 ) -> tuple[str, ...]:
+    # zKillboard's order; `padding` (which withholds `pvp`) is decided when the batch is
+    # stored, against the killmails stored before it (`with_padding`).
     labels = [_timezone_label(killmail.killmail_time.hour)]
     if ship_category_id is not None:
         labels.append(f"cat:{ship_category_id}")
-    count_label = _bucket(attacker_count, ATTACKER_BUCKETS)
-    if count_label:
-        labels.append(count_label)
-    labels.append("npc" if npc else "pvp")
     if solo:
-        labels.append("solo")
+        labels.append("solo")  # instead of a count label, as zKillboard does
+    else:
+        count_label = _bucket(attacker_count, ATTACKER_BUCKETS)
+        if count_label:
+            labels.append(count_label)
+    labels.append("npc" if npc else "pvp")
     if awox:
         labels.append("awox")
     if location:

@@ -115,6 +115,8 @@ class Derived:
     awox: bool
     points: int | None
     labels: tuple[str, ...]
+    # zKillboard's pad hash when our labels apply to a player-attacked ship (see derive).
+    pad_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

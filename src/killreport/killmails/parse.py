@@ -6,6 +6,7 @@ field, so a batch can report each bad killmail and store the rest.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,8 +21,11 @@ from killreport.killmails.models import (
     ZkbBlock,
 )
 
-MAX_HASH_LENGTH = 64
 MAX_ITEM_DEPTH = 4
+# ESI's killmail hash: a SHA-1, 40 hexadecimal digits (stored lower case, as ESI writes it).
+HASH_PATTERN = re.compile(r"[0-9a-fA-F]{40}")
+# How much of a bad value a rejection reason quotes.
+QUOTED_CHARS = 48
 
 
 class KillmailRejected(ValueError):
@@ -113,6 +117,17 @@ def parse_time(value: Any) -> datetime:
     if parsed.tzinfo is None:
         raise KillmailRejected(f"killmail_time without a time zone: {value!r}")
     return parsed.astimezone(UTC)
+
+
+def check_hash(value: Any) -> str:
+    """A killmail hash as stored (40 hex digits, lower case); KillmailRejected otherwise."""
+    if not isinstance(value, str) or not value.strip():
+        raise KillmailRejected("missing killmail_hash")
+    if HASH_PATTERN.fullmatch(value) is None:
+        raise KillmailRejected(
+            f"killmail_hash must be 40 hexadecimal characters, got {value[:QUOTED_CHARS]!r}"
+        )
+    return value.lower()
 
 
 def _fast_items(raw: list[Any], depth: int) -> tuple[ItemLine, ...] | None:
@@ -306,10 +321,7 @@ def parse_esi(
     killmail_id = esi.get("killmail_id")
     readable_id = killmail_id if type(killmail_id) is int else None
     try:
-        if not isinstance(killmail_hash, str) or not killmail_hash.strip():
-            raise KillmailRejected("missing killmail_hash")
-        if len(killmail_hash) > MAX_HASH_LENGTH:
-            raise KillmailRejected(f"killmail_hash longer than {MAX_HASH_LENGTH} characters")
+        killmail_hash = check_hash(killmail_hash)
         killmail_id = _int(esi, "killmail_id", "")
         if killmail_id <= 0:
             raise KillmailRejected(f"killmail_id must be positive, got {killmail_id}")

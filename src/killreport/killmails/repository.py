@@ -8,12 +8,13 @@ form SQLAlchemy's column types read back. The ESI rebuild lives in `rebuild` (re
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Index, Table, func, select, text
+from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from killreport.db.dialect import insert_for
@@ -23,9 +24,13 @@ from killreport.db.tables import (
     Killmail,
     MarketPrice,
 )
+from killreport.killmails.derive import UNPILOTED_PAD_KEY, pad_key
 from killreport.killmails.models import MissingEntities
+from killreport.killmails.prices import load_price_book
 from killreport.killmails.rebuild import esi_body as esi_body
 from killreport.killmails.rebuild import load_killmail as load_killmail
+from killreport.killmails.rows import LABELS_AT, REFERENCED_KIND_NAMES
+from killreport.killmails.rows import sqlite_time as sqlite_time
 from killreport.killmails.valuation import PriceBook
 from killreport.universe.specs import ENTITY_SPECS
 from killreport.universe.specs import EntityKind as UniverseKind
@@ -33,9 +38,9 @@ from killreport.universe.specs import EntityKind as UniverseKind
 # Any number that no other advisory lock in the code uses: "KR" ingest.
 INGEST_LOCK_KEY = 0x4B52_0001
 ID_CHUNK = 5000
-PRICE_LOOKBACK_DAYS = 30
 
 KILLMAIL_COLUMNS = tuple(c.name for c in Killmail.__table__.columns)
+assert KILLMAIL_COLUMNS.index("labels") == LABELS_AT
 # Prepared killmail rows stop before these two: they are given when the batch is stored.
 assert KILLMAIL_COLUMNS[-2:] == ("sequence", "ingested_at")
 ATTACKER_COLUMNS = tuple(c.name for c in Attacker.__table__.columns)
@@ -67,6 +72,7 @@ ENTITY_KINDS = tuple(
     )
     for kind in REFERENCED_KINDS
 )
+assert tuple(kind.name for kind in ENTITY_KINDS) == REFERENCED_KIND_NAMES
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -130,46 +136,17 @@ async def load_prices(
     session: AsyncSession, type_ids: Iterable[int], days: Iterable[date]
 ) -> PriceBook:
     """Prices of these types around these days (plus the nearest day for types without one)."""
-    book = PriceBook()
-    wanted = sorted(set(type_ids))
-    day_list = sorted(set(days))
-    if not wanted or not day_list:
-        return book
-    low, high = day_list[0] - timedelta(days=PRICE_LOOKBACK_DAYS), day_list[-1]
-    price = func.coalesce(MarketPrice.average_price, MarketPrice.adjusted_price)
-    for chunk in _chunks(wanted):
-        rows = await session.execute(
-            select(MarketPrice.type_id, MarketPrice.day, price).where(
-                MarketPrice.type_id.in_(chunk),
-                MarketPrice.day >= low,
-                MarketPrice.day <= high,
-                price.is_not(None),
-            )
-        )
-        for type_id, day, amount in rows:
-            book.add(type_id, day, float(amount))
-    missing = [t for t in wanted if not book.known(t)]
-    for chunk in _chunks(missing):
-        nearest = (
-            select(MarketPrice.type_id, func.min(MarketPrice.day).label("day"))
-            .where(MarketPrice.type_id.in_(chunk), MarketPrice.day > high, price.is_not(None))
-            .group_by(MarketPrice.type_id)
-            .union_all(
-                select(MarketPrice.type_id, func.max(MarketPrice.day).label("day"))
-                .where(MarketPrice.type_id.in_(chunk), MarketPrice.day < low, price.is_not(None))
-                .group_by(MarketPrice.type_id)
-            )
-            .subquery()
-        )
-        rows = await session.execute(
-            select(MarketPrice.type_id, MarketPrice.day, price).join(
-                nearest,
-                (nearest.c.type_id == MarketPrice.type_id) & (nearest.c.day == MarketPrice.day),
-            )
-        )
-        for type_id, day, amount in rows:
-            book.add(type_id, day, float(amount))
-    return book
+    connection = await session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    wanted, day_list = sorted(set(type_ids)), sorted(set(days))
+
+    def load(sync: Connection) -> PriceBook:
+        def fetch(statement: str, parameters: tuple[Any, ...]) -> list[Any]:
+            return list(sync.exec_driver_sql(statement, parameters).all())
+
+        return load_price_book(fetch, sqlite=sqlite, type_ids=wanted, days=day_list)
+
+    return await connection.run_sync(load)
 
 
 async def store_prices(
@@ -194,12 +171,6 @@ async def store_prices(
             for t, d, avg, adj in rows
         ],
     )
-
-
-def sqlite_time(value: datetime) -> str:
-    """A datetime in the text form SQLAlchemy's SQLite DATETIME stores and reads."""
-    # SQLAlchemy's SQLite DATETIME storage format (naive UTC, microseconds), see UtcDateTime.
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def copy_statement(table: str, columns: Sequence[str]) -> str:
@@ -227,6 +198,28 @@ async def _copy(
         for row in rows:
             if data := write_row(row):
                 await copy.write(data)
+
+
+# Prepared COPY text has a killmail's sequence and time of storing first (given last).
+KILLMAIL_TEXT_COLUMNS = (*KILLMAIL_COLUMNS[-2:], *KILLMAIL_COLUMNS[:-2])
+
+
+async def write_text(session: AsyncSession, text: tuple[bytes, bytes, bytes]) -> None:
+    """Write killmail, attacker and item rows given as COPY text (PostgreSQL only)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    tables = (
+        ("killmails", KILLMAIL_TEXT_COLUMNS),
+        ("attackers", ATTACKER_COLUMNS),
+        ("items", ITEM_COLUMNS),
+    )
+    async with driver.cursor() as cursor:
+        for (table, columns), data in zip(tables, text, strict=True):
+            if data:
+                async with cursor.copy(copy_statement(table, columns)) as copy:
+                    await copy.write(data)
 
 
 async def write_rows(
@@ -329,34 +322,56 @@ async def missing_entities(
     return MissingEntities(missing)
 
 
-def secondary_indexes() -> list[Index]:
-    """The killmail and attacker indexes a bulk load drops and builds again afterwards."""
-    tables: tuple[Table, ...] = (Killmail.__table__, Attacker.__table__)  # type: ignore[assignment]
-    return [
-        index
-        for table in tables
-        for index in sorted(table.indexes, key=lambda i: str(i.name))
-        if not index.unique
-    ]
-
-
-async def is_empty(connection: AsyncConnection) -> bool:
-    """True when no killmail is stored yet."""
-    found = await connection.execute(select(Killmail.killmail_id).limit(1))
-    return found.first() is None
-
-
-async def drop_secondary_indexes(connection: AsyncConnection) -> None:
-    """Drop the secondary indexes (bulk load into an empty database)."""
-    for index in secondary_indexes():
-        await connection.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
-
-
-async def create_secondary_indexes(connection: AsyncConnection) -> None:
-    """Build any secondary index that is missing (after a bulk load, or one cut short)."""
-
-    def create(sync: Connection) -> None:
-        for index in secondary_indexes():
-            index.create(sync, checkfirst=True)
-
-    await connection.run_sync(create)
+async def stored_pad_keys(
+    session: AsyncSession,
+    victim_ids: Sequence[int],
+    low: datetime,
+    high: datetime,
+    ship_groups: Sequence[int],
+) -> Counter[str]:
+    """How often each pad key occurs among stored player kills of these victims in
+    [low, high), plus (when `ship_groups` is given) up to two unpiloted ship kills."""
+    found: Counter[str] = Counter()
+    if victim_ids:
+        place = func.coalesce(Killmail.location_id, Killmail.solar_system_id)
+        columns = (
+            Killmail.victim_character_id,
+            Killmail.final_blow_character_id,
+            Killmail.victim_ship_type_id,
+            Killmail.victim_ship_group_id,
+            place,
+            Killmail.killmail_time,
+        )
+        # Grouped: a victim killed again and again at one moment is one row with its count.
+        rows = await session.execute(
+            select(*columns, func.count())
+            .where(
+                Killmail.victim_character_id.in_(sorted(set(victim_ids))),
+                Killmail.killmail_time >= low,
+                Killmail.killmail_time < high,
+                Killmail.npc.is_(False),
+            )
+            .group_by(*columns)
+        )
+        for victim, final_blow, ship, group, where, when, times in rows:
+            key = pad_key(
+                victim_character_id=victim,
+                final_blow_character_id=final_blow,
+                ship_type_id=ship,
+                ship_group_id=group,
+                place_id=where,
+                epoch_s=int(when.timestamp()),
+            )
+            found[key] += int(times)
+    if ship_groups:
+        unpiloted = await session.execute(
+            select(Killmail.killmail_id)
+            .where(
+                Killmail.victim_character_id.is_(None),
+                Killmail.npc.is_(False),
+                Killmail.victim_ship_group_id.in_(list(ship_groups)),
+            )
+            .limit(2)
+        )
+        found[UNPILOTED_PAD_KEY] = len(unpiloted.all())
+    return found

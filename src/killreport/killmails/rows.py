@@ -16,11 +16,15 @@ from datetime import date, datetime
 from typing import Any
 
 from killreport.events.contracts import KillmailCreated
-from killreport.killmails.derive import derive
-from killreport.killmails.models import ParsedKillmail
-from killreport.killmails.repository import ENTITY_KINDS, sqlite_time
+from killreport.killmails.copy_text import CopyText, copy_line, copy_lines
+from killreport.killmails.derive import UNPILOTED_PAD_KEY, derive, with_padding
+from killreport.killmails.models import ItemLine, ParsedKillmail
 from killreport.killmails.valuation import PriceBook, flat_items, value
 from killreport.universe.static import StaticUniverse
+
+# The entity kinds whose ids a batch collects for the missing-entity check (the
+# repository maps each to its table); names as `universe.specs.EntityKind` spells them.
+REFERENCED_KIND_NAMES = ("character", "corporation", "alliance", "type", "solar_system")
 
 # Entity kinds with daily counters: each distinct one among the attackers gets a kill,
 # the victim's get a loss.
@@ -48,6 +52,8 @@ class Facts:
     attackers: tuple[Ids, Ids, Ids, Ids]
     total_value: float | None
     points: int | None
+    # zKillboard's pad hash, when padding is ours to decide (derive.pad_key)
+    pad_key: str | None = None
 
 
 @dataclass(slots=True)
@@ -68,8 +74,12 @@ class PreparedBatch:
     facts: list[Facts] = field(default_factory=list)
     counters: Counters = field(default_factory=dict)
     referenced: dict[str, set[int]] = field(
-        default_factory=lambda: {kind.name: set() for kind in ENTITY_KINDS}
+        default_factory=lambda: {name: set() for name in REFERENCED_KIND_NAMES}
     )
+    # PostgreSQL imports: the rows as COPY text instead (the row lists are then empty).
+    text: CopyText | None = None
+    # Ship groups (category 6), sent along when an unpiloted ship's padding is to decide.
+    ship_groups: tuple[int, ...] = ()
 
     @property
     def killmail_ids(self) -> list[int]:
@@ -91,6 +101,46 @@ class BatchRows:
     referenced: dict[str, set[int]]
     created: list[tuple[int, int]]
     events: list[KillmailCreated]
+    # Killmail, attacker and item rows as COPY text, when the batch was prepared so.
+    text: tuple[bytes, bytes, bytes] | None = None
+
+
+def sqlite_time(value: datetime) -> str:
+    """A datetime in the text form SQLAlchemy's SQLite DATETIME stores and reads."""
+    # SQLAlchemy's SQLite DATETIME storage format (naive UTC, microseconds), see UtcDateTime.
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def price_keys(killmails: Sequence[ParsedKillmail]) -> tuple[set[int], set[date]]:
+    """The type ids and days whose prices value these killmails."""
+    type_ids: set[int] = set()
+    days: set[date] = set()
+
+    def add_items(lines: tuple[ItemLine, ...]) -> None:
+        for line in lines:
+            type_ids.add(line.item_type_id)
+            if line.items:
+                add_items(line.items)
+
+    for killmail in killmails:
+        type_ids.add(killmail.victim.ship_type_id)
+        add_items(killmail.victim.items)
+        days.add(killmail.killmail_time.date())
+    return type_ids, days
+
+
+def unique(killmails: Sequence[ParsedKillmail]) -> tuple[list[ParsedKillmail], list[int]]:
+    """The first of each killmail id in a batch, and the ids seen again."""
+    seen: set[int] = set()
+    first: list[ParsedKillmail] = []
+    again: list[int] = []
+    for killmail in killmails:
+        if killmail.killmail_id in seen:
+            again.append(killmail.killmail_id)
+            continue
+        seen.add(killmail.killmail_id)
+        first.append(killmail)
+    return first, again
 
 
 def storage_order(killmails: Iterable[ParsedKillmail]) -> list[ParsedKillmail]:
@@ -132,13 +182,17 @@ def prepare(
     universe: StaticUniverse,
     *,
     sqlite: bool,
+    text: bool = False,
 ) -> PreparedBatch:
     """Value, derive and lay out killmails, in storage order (unique ids expected).
 
     Rows are in the dialect's storage form (SQLite: times as text, booleans as 0/1),
-    labels as JSON text, so writers pass them straight to the driver.
+    labels as JSON text, so writers pass them straight to the driver. `text` (PostgreSQL
+    only): each killmail's rows become COPY text at once, and the row lists stay empty.
     """
+    assert not (text and sqlite), "COPY text is PostgreSQL's form"
     batch = PreparedBatch(sqlite=sqlite)
+    copy_text = batch.text = CopyText([], [], []) if text else None
     killmail_rows = batch.killmails
     attacker_rows = batch.attackers
     item_rows = batch.items
@@ -237,6 +291,13 @@ def prepare(
             for pos, parent, line in flat
         )
         item_ends.append(len(item_rows))
+        if copy_text is not None:
+            copy_text.killmails.append(copy_line(killmail_rows[-1]).encode())
+            copy_text.attackers.append(copy_lines(attacker_rows))
+            copy_text.items.append(copy_lines(item_rows))
+            killmail_rows.clear()
+            attacker_rows.clear()
+            item_rows.clear()
         attacker_characters = _distinct(a.character_id for a in attackers)
         attacker_corporations = _distinct(a.corporation_id for a in attackers)
         attacker_alliances = _distinct(a.alliance_id for a in attackers)
@@ -260,6 +321,7 @@ def prepare(
             ),
             total_value=valuation.total_value,
             points=derived.points,
+            pad_key=derived.pad_key,
         )
         all_facts.append(facts)
         count(counters, facts)
@@ -277,7 +339,45 @@ def prepare(
         types.add(victim.ship_type_id)
         systems.add(killmail.solar_system_id)
         types.update(line.item_type_id for _position, _parent, line in flat)
+    if copy_text is not None:
+        attacker_ends.clear()
+        item_ends.clear()
+    if any(facts.pad_key == UNPILOTED_PAD_KEY for facts in all_facts):
+        batch.ship_groups = _ship_groups(universe)
     return batch
+
+
+def _ship_groups(universe: StaticUniverse) -> tuple[int, ...]:
+    return tuple(sorted(g for g, group in universe.groups.items() if group.category_id == 6))
+
+
+LABELS_AT = 30  # the labels column of a prepared killmail row (asserted by the repository)
+
+
+def mark_padded(batch: PreparedBatch, padded: Sequence[int]) -> None:
+    """Give the killmails at these positions zKillboard's `padding` label (and no `pvp`)."""
+    for i in padded:
+        if batch.text is not None:
+            fields = batch.text.killmails[i].split(b"\t")
+            # Labels are plain strings: their JSON needs no COPY escaping.
+            labels = json.loads(fields[LABELS_AT])
+            fields[LABELS_AT] = json.dumps(with_padding(labels)).encode()
+            batch.text.killmails[i] = b"\t".join(fields)
+        else:
+            row = list(batch.killmails[i])
+            row[LABELS_AT] = json.dumps(with_padding(json.loads(row[LABELS_AT])))
+            batch.killmails[i] = tuple(row)
+
+
+def _finish_text(
+    batch: PreparedBatch, text: CopyText, keep: list[int], sequences: range, now: datetime
+) -> tuple[bytes, bytes, bytes]:
+    everything = len(keep) == len(batch.facts)
+    return (
+        text.killmail_lines(keep, sequences, now),
+        b"".join(text.attackers if everything else [text.attackers[i] for i in keep]),
+        b"".join(text.items if everything else [text.items[i] for i in keep]),
+    )
 
 
 def finish(
@@ -289,30 +389,41 @@ def finish(
     whole batch (a dropped killmail is stored already, so its references are real).
     """
     stored_now: Any = sqlite_time(now) if batch.sqlite else now
+    text = batch.text
     if stored:
         keep = [i for i, facts in enumerate(batch.facts) if facts.killmail_id not in stored]
-        killmail_rows = [batch.killmails[i] for i in keep]
+        counters: Counters = {}
+        for i in keep:
+            count(counters, batch.facts[i])
+        kept_facts = [batch.facts[i] for i in keep]
+    else:
+        keep = list(range(len(batch.facts)))
+        counters = batch.counters
+        kept_facts = batch.facts
+    sequences = range(first_sequence, first_sequence + len(kept_facts))
+    if text is not None:
+        killmail_rows: list[Row] = []
         attacker_rows: list[Row] = []
         item_rows: list[Row] = []
-        counters: Counters = {}
+        sequences_of_rows = range(0)
+    elif stored:
+        killmail_rows = [batch.killmails[i] for i in keep]
+        attacker_rows = []
+        item_rows = []
         for i in keep:
             attacker_rows.extend(
                 batch.attackers[batch.attacker_ends[i - 1] if i else 0 : batch.attacker_ends[i]]
             )
             item_rows.extend(batch.items[batch.item_ends[i - 1] if i else 0 : batch.item_ends[i]])
-            count(counters, batch.facts[i])
-        kept_facts = [batch.facts[i] for i in keep]
     else:
-        killmail_rows = batch.killmails
-        attacker_rows = batch.attackers
-        item_rows = batch.items
-        counters = batch.counters
-        kept_facts = batch.facts
-    sequences = range(first_sequence, first_sequence + len(kept_facts))
+        killmail_rows, attacker_rows, item_rows = batch.killmails, batch.attackers, batch.items
+    if text is None:
+        sequences_of_rows = sequences
     return BatchRows(
+        text=None if text is None else _finish_text(batch, text, keep, sequences, now),
         killmails=[
             (*row, sequence, stored_now)
-            for row, sequence in zip(killmail_rows, sequences, strict=True)
+            for row, sequence in zip(killmail_rows, sequences_of_rows, strict=True)
         ],
         attackers=attacker_rows,
         items=item_rows,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,51 +17,21 @@ from killreport.db.engine import Database
 from killreport.events.contracts import KillmailCreated
 from killreport.events.hub import EventHub
 from killreport.killmails import repository
+from killreport.killmails.derive import PADDING_SEEN
 from killreport.killmails.models import (
     IngestResult,
-    ItemLine,
     MissingEntities,
     ParsedKillmail,
     Rejection,
 )
-from killreport.killmails.rows import PreparedBatch, finish, prepare
+from killreport.killmails.rows import PreparedBatch, finish, mark_padded, prepare
+from killreport.killmails.rows import price_keys as price_keys
+from killreport.killmails.rows import unique as unique
 from killreport.universe.static import StaticUniverse, load_static
 
 logger = logging.getLogger(__name__)
 
 InTransaction = Callable[[AsyncSession, IngestResult], Awaitable[None]]
-
-
-def price_keys(killmails: Sequence[ParsedKillmail]) -> tuple[set[int], set[date]]:
-    """The type ids and days whose prices value these killmails."""
-    type_ids: set[int] = set()
-    days: set[date] = set()
-
-    def add_items(lines: tuple[ItemLine, ...]) -> None:
-        for line in lines:
-            type_ids.add(line.item_type_id)
-            if line.items:
-                add_items(line.items)
-
-    for killmail in killmails:
-        type_ids.add(killmail.victim.ship_type_id)
-        add_items(killmail.victim.items)
-        days.add(killmail.killmail_time.date())
-    return type_ids, days
-
-
-def unique(killmails: Sequence[ParsedKillmail]) -> tuple[list[ParsedKillmail], list[int]]:
-    """The first of each killmail id in a batch, and the ids seen again."""
-    seen: set[int] = set()
-    first: list[ParsedKillmail] = []
-    again: list[int] = []
-    for killmail in killmails:
-        if killmail.killmail_id in seen:
-            again.append(killmail.killmail_id)
-            continue
-        seen.add(killmail.killmail_id)
-        first.append(killmail)
-    return first, again
 
 
 async def store_batch(
@@ -99,10 +69,12 @@ async def store_prepared(
     rejected: Sequence[Rejection] = (),
     check_missing: bool = True,
     now: datetime | None = None,
+    counters: bool = True,
 ) -> tuple[IngestResult, list[KillmailCreated]]:
     """Store a batch prepared outside the transaction (unique ids); stored ones are duplicates.
 
-    `duplicates` are ids the caller already found twice in its input.
+    `duplicates` are ids the caller already found twice in its input. `counters=False`
+    (a bulk load, which computes them from the rows at its end) adds no daily counters.
     """
     await repository.lock_for_ingest(session)
     stored = await repository.existing_ids(session, prepared.killmail_ids)
@@ -111,7 +83,14 @@ async def store_prepared(
     if len(stored) == len(prepared):
         return IngestResult((), tuple(found), tuple(rejected), MissingEntities()), []
     return await _write(
-        session, prepared, stored, found, rejected, check_missing=check_missing, now=now
+        session,
+        prepared,
+        stored,
+        found,
+        rejected,
+        check_missing=check_missing,
+        now=now,
+        counters=counters,
     )
 
 
@@ -124,11 +103,17 @@ async def _write(
     *,
     check_missing: bool,
     now: datetime | None,
+    counters: bool = True,
 ) -> tuple[IngestResult, list[KillmailCreated]]:
+    mark_padded(prepared, await _padded(session, prepared, stored))
     sequence = await repository.last_sequence(session)
     rows = finish(prepared, stored, first_sequence=sequence + 1, now=now or datetime.now(UTC))
-    await repository.write_rows(session, rows.killmails, rows.attackers, rows.items)
-    await repository.add_counters(session, rows.counters)
+    if rows.text is not None:
+        await repository.write_text(session, rows.text)
+    else:
+        await repository.write_rows(session, rows.killmails, rows.attackers, rows.items)
+    if counters:
+        await repository.add_counters(session, rows.counters)
     missing = (
         await repository.missing_entities(session, rows.referenced)
         if check_missing
@@ -136,6 +121,31 @@ async def _write(
     )
     result = IngestResult(tuple(rows.created), tuple(duplicates), tuple(rejected), missing)
     return result, rows.events
+
+
+async def _padded(session: AsyncSession, prepared: PreparedBatch, stored: set[int]) -> list[int]:
+    """Positions of the new killmails zKillboard would call padding: their pad key was
+    seen `PADDING_SEEN` times already, among stored killmails and earlier ones here."""
+    candidates = [
+        (i, facts)
+        for i, facts in enumerate(prepared.facts)
+        if facts.pad_key is not None and facts.killmail_id not in stored
+    ]
+    if not candidates:
+        return []
+    times = [facts.killmail_time for _i, facts in candidates]
+    low = min(times).replace(minute=0, second=0, microsecond=0)
+    high = max(times).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    victims = [f.victim[0] for _i, f in candidates if f.victim[0] is not None]
+    seen = await repository.stored_pad_keys(session, victims, low, high, prepared.ship_groups)
+    padded = []
+    for i, facts in candidates:
+        key = facts.pad_key
+        assert key is not None
+        if seen[key] >= PADDING_SEEN:
+            padded.append(i)
+        seen[key] += 1
+    return padded
 
 
 async def ingest_batch(
@@ -165,8 +175,9 @@ async def ingest_prepared(
     duplicates: Sequence[int] = (),
     rejected: Sequence[Rejection] = (),
     check_missing: bool = True,
+    counters: bool = True,
 ) -> IngestResult:
-    """`ingest_batch` for a batch prepared outside the transaction (by an import's reader)."""
+    """`ingest_batch` for a batch prepared outside the transaction (by an import's preparer)."""
     async with database.transaction() as session:
         result, created = await store_prepared(
             session,
@@ -174,6 +185,7 @@ async def ingest_prepared(
             duplicates=duplicates,
             rejected=rejected,
             check_missing=check_missing,
+            counters=counters,
         )
     return await _after_commit(events, result, created, "prepared batch")
 

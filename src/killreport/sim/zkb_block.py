@@ -129,10 +129,11 @@ def zkb_block(
     if category is not None:
         labels.append(f"cat:{category}")
     if solo:
-        labels.append("solo")
-    labels.extend(
-        next(([label] for count, label in _COUNT_LABELS if len(players) >= count), ["#:1"])
-    )
+        labels.append("solo")  # zKillboard skips the count labels once solo is set
+    else:
+        labels.extend(
+            next(([label] for count, label in _COUNT_LABELS if len(players) >= count), ["#:1"])
+        )
     labels.append("npc" if npc else "pvp")
     if awox:
         labels.append("awox")
