@@ -1,8 +1,13 @@
-"""The live feed without WebSockets: polling for other processes' kills, resume, limits."""
+"""The live feed without WebSockets: polling for other processes' kills, resume, limits.
+
+Engine logic, so on SQLite only; both deployments are covered over real WebSockets in
+test_subscriptions.py and test_redis_restart.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -18,6 +23,16 @@ from killreport.killmails.service import ingest_batch
 from tests.killmails.corpus import corpus, everef_line
 
 POLL_S = 0.1
+
+
+@pytest.fixture
+async def database(sqlite_url: str) -> AsyncIterator[Database]:
+    """An empty migrated SQLite database (the engine's logic is the same on both)."""
+    db = Database.from_url(sqlite_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
 
 
 def _killmails(start: int, stop: int) -> list:

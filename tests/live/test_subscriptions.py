@@ -179,7 +179,7 @@ async def test_a_client_that_reads_nothing_is_cut_off_and_the_others_get_everyth
 ) -> None:
     # given a client that stops reading after it subscribed, and one that reads
     async with (
-        live_api(embedded_settings, live_buffer_size=5) as api,
+        live_api(embedded_settings, live_buffer_size=20) as api,
         GraphQLSocket.connect(api.url) as reader,
     ):
         # (four subscriptions: loopback lets the server buffer megabytes before it blocks)

@@ -30,7 +30,8 @@ from killreport.events.hub import EventHub
 logger = logging.getLogger(__name__)
 
 MAX_REPLAY = 1000
-READ_LIMIT = 500
+# Below the default buffer: a burst of one read must never look like a stalled client.
+READ_LIMIT = 100
 # How soon a lost events subscription is tried again.
 RESUBSCRIBE_S = 1.0
 
