@@ -20,6 +20,7 @@ from killreport.killmails.service import ingest_batch
 from killreport.killmails.zkb_envelope import load_stored
 from killreport.settings import Settings
 from killreport.sim import Simulator
+from killreport.sim.zkb_block import zkb_block
 from tests.killmails.corpus import corpus, daily_prices, everef_line
 from tests.serving import serve
 
@@ -41,11 +42,14 @@ async def fill(container: Container, rows: tuple[dict[str, Any], ...] | None = N
 
 
 async def fill_from_sim(container: Container, sim: Simulator) -> None:
-    """Ingest every simulator killmail, its body exactly as the simulator's ESI serves it."""
-    killmails = [
-        parse_esi(sim.killmail_body(k), sim.killmail(k).killmail_hash, zkb=None, source="test")
-        for k in sim.killmail_ids()
-    ]
+    """Ingest every simulator killmail, its body exactly as the simulator's ESI serves it,
+    valued by the zkb block the simulator's R2Z2 sends with it (as a feed-fed board is)."""
+    state = sim.state
+    killmails = []
+    for k in sim.killmail_ids():
+        body = sim.killmail_body(k)
+        zkb = zkb_block(sim.killmail(k), body, state.universe.static)
+        killmails.append(parse_esi(body, sim.killmail(k).killmail_hash, zkb=zkb, source="test"))
     await ingest_batch(container.database, container.events, killmails)
 
 

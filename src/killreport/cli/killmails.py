@@ -45,7 +45,7 @@ async def _load(killmail_id: int) -> tuple[Any, ...] | None:
     settings = start()
     async with (
         container_module.build(settings) as container,
-        container.database.transaction() as session,
+        container.database.reading() as session,
     ):
         return await repository.load_killmail(session, killmail_id)
 

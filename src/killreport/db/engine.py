@@ -135,11 +135,17 @@ class Database:
                 "a writing unit was opened inside another that holds the SQLite write lock; "
                 "finish the outer one first (it would wait for its own lock)"
             )
-        token = _UNIT.set(_Unit(writing=writing))
+        if not writing:
+            # Only writing units are tracked; a read unit may be opened in one task and
+            # closed in another (a GraphQL request's session), where a token reset fails.
+            yield
+            return
+        _UNIT.set(_Unit(writing=writing))
         try:
             yield
         finally:
-            _UNIT.reset(token)
+            # Restore rather than reset a token: the unit may end in another context.
+            _UNIT.set(outer)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

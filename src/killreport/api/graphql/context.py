@@ -34,7 +34,7 @@ class RequestSession:
         """The request's session, held exclusively for the block."""
         async with self._lock:
             if self._session is None:
-                self._session = await self._stack.enter_async_context(self._database.transaction())
+                self._session = await self._stack.enter_async_context(self._database.reading())
             yield self._session
 
     async def close(self) -> None:

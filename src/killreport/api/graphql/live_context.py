@@ -32,7 +32,7 @@ class ShortReads:
     @contextlib.asynccontextmanager
     async def use(self) -> AsyncIterator[AsyncSession]:
         """A fresh transaction for the block."""
-        async with self._database.transaction() as session:
+        async with self._database.reading() as session:
             yield session
 
 

@@ -58,7 +58,7 @@ def _websocket(info: Info[GraphQLContext, None]) -> WebSocket:
 async def _replay(
     database: Database, wanted: KillmailFilter, after: int, up_to: int, limit: int
 ) -> Sequence[LiveKillmail]:
-    async with database.transaction() as session:
+    async with database.reading() as session:
         found = await matching_after_sequence(session, wanted, after, up_to=up_to, limit=limit)
     loaders = batch_loaders(database)
     return [LiveKillmail(detail, loaders) for detail in found]

@@ -27,12 +27,12 @@ class DatabaseKillmails(Generic[ItemT]):
 
     async def latest_sequence(self) -> int:
         """The highest stored sequence (0 when empty)."""
-        async with self._database.transaction() as session:
+        async with self._database.reading() as session:
             return await latest_sequence(session)
 
     async def after(self, sequence: int, *, limit: int) -> Sequence[ItemT]:
         """Up to `limit` killmails after `sequence`, ascending, hydrated."""
-        async with self._database.transaction() as session:
+        async with self._database.reading() as session:
             details = await killmails_after_sequence(session, sequence, limit=limit)
             if not details:
                 return []

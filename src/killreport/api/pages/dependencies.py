@@ -27,7 +27,7 @@ def get_container(request: Request) -> Container:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One read transaction for the page; the route owns it."""
-    async with get_container(request).database.transaction() as session:
+    async with get_container(request).database.reading() as session:
         yield session
 
 

@@ -59,7 +59,7 @@ async def stats(request: Request, kind: str, entity_id: str) -> Response:
     if (refused := _refused(request)) is not None:
         return refused
     now = datetime.now(UTC)
-    async with container_of(request).database.transaction() as session:
+    async with container_of(request).database.reading() as session:
         try:
             document = await entity_stats_document(session, kind, entity_id, now)
         except ModifierError as exc:
@@ -77,7 +77,7 @@ async def killmails(request: Request, tail: str) -> Response:
         wanted = parse_path(tail)
     except ModifierError as exc:
         return api_error(str(exc))
-    async with container_of(request).database.transaction() as session:
+    async with container_of(request).database.reading() as session:
         if "killID" in wanted.numbers:
             ids = [wanted.numbers["killID"]]
         else:

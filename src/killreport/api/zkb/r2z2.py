@@ -37,13 +37,13 @@ async def ephemeral(request: Request, name: str) -> Response:
     """`sequence.json` or one `{n}.json` entry."""
     database = container_of(request).database
     if name == "sequence.json":
-        async with database.transaction() as session:
+        async with database.reading() as session:
             head = await latest_sequence(session)
         return json_response({"sequence": head}, headers={"Cache-Control": "no-cache"})
     match = _SEQUENCE_FILE.match(name)
     if match is None:
         return _not_found()
-    async with database.transaction() as session:
+    async with database.reading() as session:
         killmail_id = await killmail_at_sequence(session, int(match.group(1)))
         stored = [] if killmail_id is None else await load_stored(session, [killmail_id])
     if not stored:
@@ -55,7 +55,7 @@ async def ephemeral(request: Request, name: str) -> Response:
 async def history(request: Request, name: str) -> Response:
     """`YYYYMMDD.json`: id -> hash of every killmail of that UTC day (404 after today)."""
     if name == "totals.json":
-        async with container_of(request).database.transaction() as session:
+        async with container_of(request).database.reading() as session:
             counts = await killmail_date_counts(session, KillmailFilter(), None, None)
         return json_response(
             {f"{c.day:%Y%m%d}": c.count for c in counts},
@@ -70,7 +70,7 @@ async def history(request: Request, name: str) -> Response:
         return _not_found()
     if day > datetime.now(UTC).date():
         return _not_found()
-    async with container_of(request).database.transaction() as session:
+    async with container_of(request).database.reading() as session:
         hashes = await day_hashes(session, day)
     return json_response(
         {str(k): v for k, v in hashes.items()}, headers={"Cache-Control": "public, max-age=300"}
