@@ -18,7 +18,6 @@ once per corporation per 15 minutes; ESI's "required role" 403 is remembered a d
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -38,7 +37,7 @@ from killreport.esi.models import KillmailRef as EsiKillmailRef
 from killreport.esi.routes import ROUTES
 from killreport.esi.transport import EsiResponse
 from killreport.events.hub import EventHub
-from killreport.jobs.esi_killmails import KillmailRef, fetch_killmails, stored_ids
+from killreport.jobs.esi_killmails import Fetched, KillmailRef, fetch_killmails, stored_ids
 from killreport.killmails.service import ingest_batch
 from killreport.sso.client import CORPORATION_KILLMAIL_SCOPE
 from killreport.sso.refresh import TokensRevoked
@@ -254,11 +253,12 @@ class KillmailSync:
             have = await stored_ids(self.database, [r.killmail_id for r in refs])
             wanted = [r for r in refs if r.killmail_id not in have]
             outcome.duplicate += len(refs) - len(wanted)
-            fetched = await self._bounded(
-                functools.partial(fetch_killmails, self.esi, wanted, source=SOURCE), started
-            )
+            fetched, cut = await self._fetch(wanted, started)
             outcome.fetched += len(fetched.killmails)
-            if fetched.retry_at is not None or fetched.failed:
+            if cut:
+                # The slice ended mid-page: store what came, read the page again next slice.
+                stop, outcome.resume_at, outcome.state = False, self.clock(), "yielded"
+            elif fetched.retry_at is not None or fetched.failed:
                 # Store what came; the page is read again when the walk resumes.
                 stop, outcome.resume_at = False, fetched.retry_at or self.clock()
                 outcome.failed.extend(f"{ref.killmail_id}: {err}" for ref, err in fetched.failed)
@@ -284,6 +284,34 @@ class KillmailSync:
             if done or outcome.resume_at is not None:
                 return
             page = next_page
+
+    async def _fetch(self, wanted: list[KillmailRef], started: float) -> tuple[Fetched, bool]:
+        """The page's killmails fetched within the slice; True when some were cut off.
+
+        One task per killmail, so what arrived before the slice ended is kept."""
+        merged = Fetched()
+        if not wanted:
+            return merged, False
+        try:
+            remaining_s = self._remaining_s(started)
+        except _SliceOver:
+            return merged, True
+        tasks = [
+            asyncio.ensure_future(fetch_killmails(self.esi, [ref], source=SOURCE)) for ref in wanted
+        ]
+        done, pending = await asyncio.wait(tasks, timeout=remaining_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            part = task.result()
+            merged.killmails += part.killmails
+            merged.rejected += part.rejected
+            merged.pending += part.pending
+            merged.failed += part.failed
+            if part.retry_at is not None:
+                merged.retry_at = max(merged.retry_at or part.retry_at, part.retry_at)
+        return merged, bool(pending)
 
     async def _save(
         self,
