@@ -102,6 +102,19 @@ class Settings(BaseSettings):
     log_json: bool = False
     data_dir: Path = Path("var")
 
+    # GraphQL API: guards checked before execution, GraphiQL, error masking, caching.
+    graphql_ide: bool = True
+    graphql_max_depth: int = Field(20, ge=2, le=200)
+    graphql_max_cost: int = Field(25_000, ge=100, le=100_000_000)
+    graphql_max_document_bytes: int = Field(65_536, ge=1_024, le=100_000_000)
+    graphql_mask_errors: bool = True
+    graphql_get_cache_s: int = Field(10, ge=0, le=3_600)
+    # Per-client token bucket of the API (Redis when redis_url is set, else in-process);
+    # X-Forwarded-For is believed only from these comma-separated proxy IPs or CIDRs.
+    api_rate_limit_per_s: float = Field(20.0, gt=0.0, le=1_000_000.0)
+    api_rate_limit_burst: int = Field(100, ge=1, le=10_000_000)
+    api_trusted_proxies: str = ""
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:

@@ -7,6 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from killreport import __version__
 from killreport.api.auth.routes import router as auth_router
+from killreport.api.graphql.router import install_graphql
 from killreport.container import Container
 from killreport.health import run_probes
 
@@ -44,4 +45,5 @@ def create_app(container: Container) -> FastAPI:
         """Prometheus metrics of this process."""
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
+    install_graphql(app, container)
     return app

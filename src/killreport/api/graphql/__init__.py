@@ -1,0 +1,1 @@
+"""GraphQL at /graphql: schema assembled from parts, guards, loaders, the FastAPI router."""

@@ -1,0 +1,66 @@
+"""`/graphql` on the FastAPI app: the router, its per-request context and the gate in front."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from starlette.requests import HTTPConnection
+from strawberry.fastapi import GraphQLRouter
+
+from killreport.api.graphql.context import GraphQLContext
+from killreport.api.graphql.gate import GRAPHQL_PATH, GraphQLGate
+from killreport.api.graphql.guards import GuardExtension, GuardLimits
+from killreport.api.graphql.masking import RequestErrorMask
+from killreport.api.graphql.schema import build_schema
+from killreport.api.rate_limit import (
+    ClientAddress,
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+)
+from killreport.container import Container
+
+
+def _limiter(container: Container) -> RateLimiter:
+    settings = container.settings
+    if settings.redis_url:
+        client = aioredis.from_url(settings.redis_url, socket_timeout=2)
+        container.stack.push_async_callback(client.aclose)
+        return RedisRateLimiter(
+            client, settings.api_rate_limit_per_s, settings.api_rate_limit_burst
+        )
+    return MemoryRateLimiter(settings.api_rate_limit_per_s, settings.api_rate_limit_burst)
+
+
+def install_graphql(app: FastAPI, container: Container) -> None:
+    """Mount /graphql (POST, GET, GraphiQL) with its guards on the app."""
+    settings = container.settings
+    limits = GuardLimits(max_depth=settings.graphql_max_depth, max_cost=settings.graphql_max_cost)
+    schema = build_schema(
+        extensions=(
+            functools.partial(GuardExtension, limits),
+            functools.partial(RequestErrorMask, mask=settings.graphql_mask_errors),
+        )
+    )
+
+    async def context(connection: HTTPConnection) -> GraphQLContext:
+        state = connection.scope.get("state") or {}
+        return GraphQLContext(container, str(state.get("request_id") or secrets.token_hex(8)))
+
+    router: GraphQLRouter[GraphQLContext, None] = GraphQLRouter(
+        schema,
+        graphql_ide="graphiql" if settings.graphql_ide else None,
+        allow_queries_via_get=True,
+        context_getter=context,
+    )
+    app.include_router(router, prefix=GRAPHQL_PATH)
+    app.add_middleware(
+        GraphQLGate,
+        limiter=_limiter(container),
+        addresses=ClientAddress.from_setting(settings.api_trusted_proxies),
+        max_document_bytes=settings.graphql_max_document_bytes,
+        get_cache_s=settings.graphql_get_cache_s,
+    )
