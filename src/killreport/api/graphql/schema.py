@@ -14,12 +14,13 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
+from killreport.api.graphql.auth import AuthMutation, AuthQuery
 from killreport.api.graphql.killmail_query import KillmailQuery
 from killreport.api.graphql.masking import LoggedSchema
 from killreport.api.graphql.status_query import StatusQuery
 
-QUERY_PARTS: tuple[type, ...] = (KillmailQuery, StatusQuery)
-MUTATION_PARTS: tuple[type, ...] = ()
+QUERY_PARTS: tuple[type, ...] = (KillmailQuery, StatusQuery, AuthQuery)
+MUTATION_PARTS: tuple[type, ...] = (AuthMutation,)
 SUBSCRIPTION_PARTS: tuple[type, ...] = ()
 
 ExtensionFactory = Callable[[], SchemaExtension]
