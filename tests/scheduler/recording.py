@@ -15,6 +15,8 @@ RUNS_TO_TUESDAY = sorted(
     ["queue-alliances", "queue-alliance-corporations", "queue-characters"]
     + ["snapshot-alliances", "snapshot-corporations", "update-alliance-counts"] * 3
     + ["queue-character-corporations"] * 3
+    # Every 10 minutes: once per half-hourly tick after the first (missed runs coalesce).
+    + ["queue-user-killmails"] * 108
 )
 
 
