@@ -150,3 +150,44 @@ async def test_the_background_job_syncs_a_pilot_whose_access_token_expired_hours
     assert recent_ids(sim, pilot) <= await stored(container)
     # and the job does not queue it again within 15 minutes
     assert await job.run(container) == 0
+
+
+CORP_ROUTE = "esi GET /corporations/{corporation_id}/killmails/recent"
+BOTH_SCOPES = ("esi-killmails.read_killmails.v1", "esi-killmails.read_corporation_killmails.v1")
+
+
+async def test_corporation_killmails_once_per_corporation_and_a_refused_role_is_remembered(
+    container: container_module.Container, sim: Simulator, pilot: int
+) -> None:
+    # given two directors of one corporation and a non-director, all with the corp scope
+    universe = sim.universe
+    by_corp: dict[int, list[int]] = {}
+    for character_id in universe.directors:
+        by_corp.setdefault(universe.characters[character_id].corporation_id, []).append(
+            character_id
+        )
+    corporation_id, directors = next((c, d) for c, d in by_corp.items() if len(d) >= 2)
+    for character_id in (*directors[:2], pilot):
+        await enrol(container, sim_sso(sim), character_id, BOTH_SCOPES)
+    sim.reset_stats()
+    # when all three sync
+    await queue_syncs(container.database, container.bus, datetime.now(UTC), priority=5)
+    await drain(container)
+    # then the corporation's list was walked by one director only, and its killmails stored
+    store = sim.state.store
+    horizon = sim.state.clock.now() - 90 * 86_400
+    corp_recent = {
+        k for k in store.ids_of("corporation", corporation_id) if store.records[k].time_s >= horizon
+    }
+    assert corp_recent <= await stored(container)
+    pages = max(1, -(-len(corp_recent) // 50))
+    # the non-director was refused once (403) and remembers it for a day
+    assert sim.stats()["requests_by_route"][CORP_ROUTE] == pages + 1
+    row = await character_row(container, pilot)
+    assert row.corp_role_denied_until is not None
+    assert row.corp_role_denied_until > datetime.now(UTC) + timedelta(hours=23)
+    # when everyone syncs again (forced), nobody asks for the corporation list
+    sim.reset_stats()
+    await queue_syncs(container.database, container.bus, datetime.now(UTC), priority=5, force=True)
+    await drain(container)
+    assert CORP_ROUTE not in sim.stats()["requests_by_route"]
