@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -24,19 +25,27 @@ LIST_ROUTE = "esi GET /characters/{character_id}/killmails/recent"
 KILLMAIL_ROUTE = "esi GET /killmails/{killmail_id}/{killmail_hash}"
 
 
-@pytest.fixture
-async def container(
-    embedded_settings: Settings, sim: Simulator
-) -> AsyncIterator[container_module.Container]:
-    """The embedded deployment pointed at the simulator, with a fast request rate."""
-    settings = embedded_settings.model_copy(
+def _settings(embedded_settings: Settings, sim: Simulator, **extra: object) -> Settings:
+    return embedded_settings.model_copy(
         update={
             "esi_url": sim.endpoints["esi"],
             "sso_url": sim.endpoints["sso"],
             "sso_client_id": "killreport-sim",
             "esi_max_rps": 1000,
             "queue_poll_interval_s": 0.05,
+            **extra,
         }
+    )
+
+
+@pytest.fixture
+async def container(
+    embedded_settings: Settings, sim: Simulator
+) -> AsyncIterator[container_module.Container]:
+    """The embedded deployment pointed at the simulator, with a fast request rate and
+    slices long enough that a loaded machine does not cut a walk (exact request counts)."""
+    settings = _settings(
+        embedded_settings, sim, user_sync_slice_s=300.0, queue_visibility_timeout_s=900.0
     )
     async with container_module.build(settings) as built:
         yield built
@@ -191,3 +200,30 @@ async def test_corporation_killmails_once_per_corporation_and_a_refused_role_is_
     await queue_syncs(container.database, container.bus, datetime.now(UTC), priority=5, force=True)
     await drain(container)
     assert CORP_ROUTE not in sim.stats()["requests_by_route"]
+
+
+async def test_a_walk_cut_into_slices_resumes_where_it_stopped(
+    embedded_settings: Settings, sim: Simulator, pilot: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a pilot with 800 more killmails (16 pages: the 16th waits for the list bucket)
+    # and one-second slices, so the walk must yield and resume
+    caplog.set_level(logging.INFO)
+    sim.add_character_killmails(pilot, 800)
+    expected = recent_ids(sim, pilot)
+    settings = _settings(embedded_settings, sim, user_sync_slice_s=1.0)
+    async with container_module.build(settings) as container:
+        await enrol(container, sim_sso(sim), pilot)
+        sim.reset_stats()
+        # when the sync runs
+        await queue_syncs(container.database, container.bus, datetime.now(UTC), priority=5)
+        await drain(container)
+        # then everything is stored with no 429, each page read about once, and the
+        # marker written only at the end
+        stats = sim.stats()
+        assert expected <= await stored(container)
+        assert stats["requests_by_status"].get("429", 0) == 0
+        pages = -(-len(expected) // 50)
+        assert pages <= stats["requests_by_route"][LIST_ROUTE] <= pages + 2
+        row = await character_row(container, pilot)
+        assert row.sync_state == "ok" and row.last_killmail_id == max(expected)
+    assert any("walk yielded" in record.getMessage() for record in caplog.records)

@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 SOURCE = "esi-user"
 ROLE_MEMORY = timedelta(days=1)
+# When a slice ends, fetches in flight get this long to land.
+FETCH_GRACE_S = 3.0
 _REFS: TypeAdapter[tuple[EsiKillmailRef, ...]] = TypeAdapter(tuple[EsiKillmailRef, ...])
 
 TokenSource = Callable[[int], Awaitable[str]]
@@ -300,6 +302,11 @@ class KillmailSync:
             asyncio.ensure_future(fetch_killmails(self.esi, [ref], source=SOURCE)) for ref in wanted
         ]
         done, pending = await asyncio.wait(tasks, timeout=remaining_s)
+        if pending:
+            # Requests already sent finish within the grace; those still waiting for the
+            # budget are cancelled before they are sent, so nothing is paid for twice.
+            more, pending = await asyncio.wait(pending, timeout=FETCH_GRACE_S)
+            done |= more
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
