@@ -8,7 +8,15 @@ import aiohttp
 
 from killreport.settings import Settings
 from killreport.sim import Simulator
-from tests.auth.site import browser, drain, free_port, log_in, running_site, site_settings
+from tests.auth.site import (
+    browser,
+    drain,
+    free_port,
+    log_in,
+    record_tokens,
+    running_site,
+    site_settings,
+)
 
 ME = "{ me { id isAdmin csrfToken characters { id name lastSyncedAt syncState needsLogin } } }"
 # The seed's query, verbatim.
@@ -18,11 +26,15 @@ MY_KILLMAILS = (
 SYNC = "mutation { syncMyKillmails { success message syncedCount } }"
 
 
+ANSWERS: list[str] = []
+
+
 async def gql(
     http: aiohttp.ClientSession, url: str, query: str, csrf: str | None = None
 ) -> dict[str, Any]:
     headers = {"X-CSRF-Token": csrf} if csrf else {}
     async with http.post(f"{url}/graphql", json={"query": query}, headers=headers) as response:
+        ANSWERS.append(await response.text())
         body: dict[str, Any] = await response.json()
         return body
 
@@ -34,6 +46,8 @@ async def test_me_my_killmails_sync_and_logout(
         embedded_settings, esi_url=sim.endpoints["esi"], sso_url=sim.endpoints["sso"],
         port=free_port(), esi_max_rps=1000, queue_poll_interval_s=0.05,
     )  # fmt: skip
+    issued = record_tokens(sim.state.sso)  # type: ignore[arg-type]
+    ANSWERS.clear()
     async with running_site(settings) as site, browser() as http:
         # given a visitor: `me` is null and myKillmails asks for a login
         assert (await gql(http, site.url, ME))["data"] == {"me": None}
@@ -76,3 +90,6 @@ async def test_me_my_killmails_sync_and_logout(
         out = await gql(http, site.url, "mutation { logout { success } }", me["csrfToken"])
         assert out["data"] == {"logout": {"success": True}}
         assert (await gql(http, site.url, ME))["data"] == {"me": None}
+    # and no GraphQL answer ever held a token
+    assert issued and ANSWERS
+    assert not any(token in answer for token in issued for answer in ANSWERS)
