@@ -51,6 +51,17 @@ async def test_cookies_are_secure_when_the_site_is_https(
     async with running_site(settings) as site, browser() as http:
         async with http.get(f"{site.url}/auth/login", allow_redirects=False) as login:
             sso_page = URL(login.headers["Location"])
+        # (the least scope by default; the corporation one only when asked for)
+        assert sso_page.query["scope"] == "esi-killmails.read_killmails.v1"
+        assert sso_page.query["code_challenge_method"] == "S256"
+        async with http.get(
+            f"{site.url}/auth/login?corporation=1", allow_redirects=False
+        ) as corporation:
+            asked = URL(corporation.headers["Location"]).query["scope"].split()
+        assert asked == [
+            "esi-killmails.read_killmails.v1",
+            "esi-killmails.read_corporation_killmails.v1",
+        ]
         form = dict(sso_page.query) | {"character_id": str(pilot)}
         async with http.post(sso_page.with_query(None), data=form, allow_redirects=False) as ok:
             back = URL(ok.headers["Location"])
