@@ -44,6 +44,8 @@ from killreport.sso.refresh import TokensRevoked
 logger = logging.getLogger(__name__)
 
 SOURCE = "esi-user"
+# After ESI failed some fetches (5xx, timeouts past the retries), the walk resumes this late.
+FAILED_FETCH_RETRY = timedelta(seconds=60)
 # When a slice ends, fetches in flight get this long to land.
 FETCH_GRACE_S = 3.0
 _REFS: TypeAdapter[tuple[EsiKillmailRef, ...]] = TypeAdapter(tuple[EsiKillmailRef, ...])
@@ -262,8 +264,10 @@ class KillmailSync:
                 # The slice ended mid-page: store what came, read the page again next slice.
                 stop, outcome.resume_at, outcome.state = False, self.clock(), "yielded"
             elif fetched.retry_at is not None or fetched.failed:
-                # Store what came; the page is read again when the walk resumes.
-                stop, outcome.resume_at = False, fetched.retry_at or self.clock()
+                # Store what came; the page is read again when the walk resumes (after
+                # the budget's time, or a pause when ESI kept failing).
+                retry_at = fetched.retry_at or self.clock() + FAILED_FETCH_RETRY
+                stop, outcome.resume_at = False, retry_at
                 outcome.failed.extend(f"{ref.killmail_id}: {err}" for ref, err in fetched.failed)
             done = stop and outcome.resume_at is None
             next_page = page if outcome.resume_at is not None else page + 1
