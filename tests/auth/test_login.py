@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+from pydantic import SecretStr
 from sqlalchemy import select, text
 
 from killreport.bus.contracts import ESI_USER_KILLMAILS_QUEUE, MAX_PRIORITY, PRIORITY_LOGIN
@@ -138,3 +139,35 @@ async def test_a_sold_character_leaves_its_old_user(
                 text("SELECT count(*) FROM sessions WHERE user_id = :u"), {"u": first}
             )
         assert users == [second] and owners == [second] and old_sessions == 0
+
+
+async def test_login_on_the_services_deployment(
+    services_settings: Settings, sim: Simulator, pilot: int
+) -> None:
+    # given the services deployment (PostgreSQL, RabbitMQ, Redis) with a configured key
+    settings = _settings(services_settings, sim, secret_key=SecretStr("services-secret"))
+    async with running_site(settings) as site, browser() as http:
+        # when a browser logs in
+        await log_in(http, site.url, pilot)
+        # then the site knows the character and RabbitMQ holds its sync, without a token
+        me = await whoami(http, site.url)
+        assert [c["id"] for c in me["characters"]] == [pilot]
+        async with site.container.bus.consume(ESI_USER_KILLMAILS_QUEUE, prefetch=1) as sub:
+            delivery = await sub.next()
+            assert delivery is not None
+            assert orjson.loads(delivery.body) == {"v": 1, "character_id": pilot, "full": False}
+            await site.container.bus.ack(delivery)
+
+
+async def test_the_services_deployment_without_a_key_says_which_variable(
+    services_settings: Settings, sim: Simulator
+) -> None:
+    # given the services deployment without KILLREPORT_SECRET_KEY
+    async with (
+        running_site(_settings(services_settings, sim)) as site,
+        browser() as http,
+        http.get(f"{site.url}/auth/login") as response,
+    ):
+        # then login is off and the page names the variable
+        assert response.status == 503
+        assert "KILLREPORT_SECRET_KEY" in await response.text()

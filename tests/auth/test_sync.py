@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from killreport import container as container_module
@@ -24,19 +26,27 @@ LIST_ROUTE = "esi GET /characters/{character_id}/killmails/recent"
 KILLMAIL_ROUTE = "esi GET /killmails/{killmail_id}/{killmail_hash}"
 
 
-@pytest.fixture
-async def container(
-    embedded_settings: Settings, sim: Simulator
-) -> AsyncIterator[container_module.Container]:
-    """The embedded deployment pointed at the simulator, with a fast request rate."""
-    settings = embedded_settings.model_copy(
+def _settings(embedded_settings: Settings, sim: Simulator, **extra: object) -> Settings:
+    return embedded_settings.model_copy(
         update={
             "esi_url": sim.endpoints["esi"],
             "sso_url": sim.endpoints["sso"],
             "sso_client_id": "killreport-sim",
             "esi_max_rps": 1000,
             "queue_poll_interval_s": 0.05,
+            **extra,
         }
+    )
+
+
+@pytest.fixture
+async def container(
+    embedded_settings: Settings, sim: Simulator
+) -> AsyncIterator[container_module.Container]:
+    """The embedded deployment pointed at the simulator, with a fast request rate and
+    slices long enough that a loaded machine does not cut a walk (exact request counts)."""
+    settings = _settings(
+        embedded_settings, sim, user_sync_slice_s=300.0, queue_visibility_timeout_s=900.0
     )
     async with container_module.build(settings) as built:
         yield built
@@ -121,6 +131,15 @@ async def test_a_refresh_token_revoked_at_sso_stops_the_characters_syncs(
 
 
 async def test_the_background_job_syncs_a_pilot_whose_access_token_expired_hours_ago(
+    settings: Settings, sim: Simulator, pilot: int
+) -> None:
+    async with container_module.build(
+        _settings(settings, sim, secret_key=SecretStr("test-secret"))
+    ) as container:
+        await _background_job_syncs_an_old_token(container, sim, pilot)
+
+
+async def _background_job_syncs_an_old_token(
     container: container_module.Container, sim: Simulator, pilot: int
 ) -> None:
     # given a pilot synced an hour ago whose 20-minute access token expired 5 hours ago
@@ -134,13 +153,14 @@ async def test_the_background_job_syncs_a_pilot_whose_access_token_expired_hours
     job = next(j for j in JOBS if j.name == "queue-user-killmails")
     assert job.cron == "*/10 * * * *"
     assert await job.run(container) == 1
-    # then the pilot is queued at priority 3
-    async with container.database.transaction() as session:
-        (message,) = (await session.scalars(select(QueueMessage))).all()
-    assert (message.queue, message.rank) == (
-        ESI_USER_KILLMAILS_QUEUE,
-        MAX_PRIORITY - PRIORITY_SCHEDULED,
-    )
+    # then the pilot is queued at priority 3 (the embedded queue shows the priority)
+    if container.settings.broker_url is None:
+        async with container.database.transaction() as session:
+            (message,) = (await session.scalars(select(QueueMessage))).all()
+        assert (message.queue, message.rank) == (
+            ESI_USER_KILLMAILS_QUEUE,
+            MAX_PRIORITY - PRIORITY_SCHEDULED,
+        )
     # and the worker refreshes the token and syncs
     await drain(container)
     row = await character_row(container, pilot)
@@ -150,3 +170,71 @@ async def test_the_background_job_syncs_a_pilot_whose_access_token_expired_hours
     assert recent_ids(sim, pilot) <= await stored(container)
     # and the job does not queue it again within 15 minutes
     assert await job.run(container) == 0
+
+
+CORP_ROUTE = "esi GET /corporations/{corporation_id}/killmails/recent"
+BOTH_SCOPES = ("esi-killmails.read_killmails.v1", "esi-killmails.read_corporation_killmails.v1")
+
+
+async def test_corporation_killmails_once_per_corporation_and_a_refused_role_is_remembered(
+    container: container_module.Container, sim: Simulator, pilot: int
+) -> None:
+    # given two directors of one corporation and a non-director, all with the corp scope
+    universe = sim.universe
+    by_corp: dict[int, list[int]] = {}
+    for character_id in universe.directors:
+        by_corp.setdefault(universe.characters[character_id].corporation_id, []).append(
+            character_id
+        )
+    corporation_id, directors = next((c, d) for c, d in by_corp.items() if len(d) >= 2)
+    for character_id in (*directors[:2], pilot):
+        await enrol(container, sim_sso(sim), character_id, BOTH_SCOPES)
+    sim.reset_stats()
+    # when all three sync
+    await queue_syncs(container.database, container.bus, datetime.now(UTC), priority=5)
+    await drain(container)
+    # then the corporation's list was walked by one director only, and its killmails stored
+    store = sim.state.store
+    horizon = sim.state.clock.now() - 90 * 86_400
+    corp_recent = {
+        k for k in store.ids_of("corporation", corporation_id) if store.records[k].time_s >= horizon
+    }
+    assert corp_recent <= await stored(container)
+    pages = max(1, -(-len(corp_recent) // 50))
+    # the non-director was refused once (403) and remembers it for a day
+    assert sim.stats()["requests_by_route"][CORP_ROUTE] == pages + 1
+    row = await character_row(container, pilot)
+    assert row.corp_role_denied_until is not None
+    assert row.corp_role_denied_until > datetime.now(UTC) + timedelta(hours=23)
+    # when everyone syncs again (forced), nobody asks for the corporation list
+    sim.reset_stats()
+    await queue_syncs(container.database, container.bus, datetime.now(UTC), priority=5, force=True)
+    await drain(container)
+    assert CORP_ROUTE not in sim.stats()["requests_by_route"]
+
+
+async def test_a_walk_cut_into_slices_resumes_where_it_stopped(
+    embedded_settings: Settings, sim: Simulator, pilot: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a pilot with 800 more killmails (16 pages: the 16th waits for the list bucket)
+    # and one-second slices, so the walk must yield and resume
+    caplog.set_level(logging.INFO)
+    sim.add_character_killmails(pilot, 800)
+    expected = recent_ids(sim, pilot)
+    settings = _settings(embedded_settings, sim, user_sync_slice_s=1.0)
+    async with container_module.build(settings) as container:
+        await enrol(container, sim_sso(sim), pilot)
+        sim.reset_stats()
+        # when the sync runs
+        await queue_syncs(container.database, container.bus, datetime.now(UTC), priority=5)
+        await drain(container)
+        # then everything is stored with no 429, each page read about once, and the
+        # marker written only at the end
+        stats = sim.stats()
+        assert expected <= await stored(container)
+        assert stats["requests_by_status"].get("429", 0) == 0
+        pages = -(-len(expected) // 50)
+        assert pages <= stats["requests_by_route"][LIST_ROUTE] <= pages + 2
+        row = await character_row(container, pilot)
+        assert row.sync_state == "ok" and row.last_killmail_id == max(expected)
+    assert any("walk yielded" in record.getMessage() for record in caplog.records)

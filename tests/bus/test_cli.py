@@ -42,7 +42,7 @@ async def test_status_reports_queues_and_dead_letters_then_purge_empties(
     await bus.publish_many(ESI_ALLIANCE_INFO_QUEUE, [EntityIdsMessage(ids=[n]) for n in (1, 2, 3)])
     await bus.publish_many(
         ESI_USER_KILLMAILS_QUEUE,
-        [UserKillmailsMessage(user_id=7), UserKillmailsMessage(user_id=8, full=True)],
+        [UserKillmailsMessage(character_id=7), UserKillmailsMessage(character_id=8, full=True)],
         PRIORITY_LOGIN,
     )
     async with bus.consume(ESI_ALLIANCE_INFO_QUEUE, prefetch=1) as subscription:

@@ -18,6 +18,8 @@ RUNS_TO_TUESDAY = sorted(
     + ["snapshot-alliances", "snapshot-corporations", "update-alliance-counts"] * 3
     + ["queue-character-corporations"] * 3
     + ["queue-character-details"] * 3
+    # Every 10 minutes: once per half-hourly tick after the first (missed runs coalesce).
+    + ["queue-user-killmails"] * 108
 )
 
 

@@ -8,6 +8,7 @@ from cyclopts import App
 
 from killreport.cli.context import start
 from killreport.db.engine import Database
+from killreport.sso.errors import VaultKeyMissing
 from killreport.sso.rotation import reencrypt_tokens
 from killreport.sso.vault import add_key, configured_secrets, key_file
 
@@ -23,7 +24,10 @@ def rotate() -> None:
     added to the key file under the data directory first.
     """
     settings = start()
-    vault = add_key(settings)
+    try:
+        vault = add_key(settings)
+    except VaultKeyMissing as exc:
+        raise SystemExit(f"killreport secrets rotate: {exc}") from exc
 
     async def main() -> int:
         database = Database.from_url(settings.database_url)

@@ -18,7 +18,6 @@ once per corporation per 15 minutes; ESI's "required role" 403 is remembered a d
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -33,21 +32,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from killreport.db.engine import Database
 from killreport.db.tables import CorporationKillmailSync, UserCharacter
 from killreport.esi.client import EsiClient, decode
-from killreport.esi.errors import EsiError, EsiForbidden, EsiUnauthorized
+from killreport.esi.errors import EsiUnauthorized
 from killreport.esi.models import KillmailRef as EsiKillmailRef
 from killreport.esi.routes import ROUTES
 from killreport.esi.transport import EsiResponse
 from killreport.events.hub import EventHub
-from killreport.jobs.esi_killmails import KillmailRef, fetch_killmails, stored_ids
+from killreport.jobs.esi_killmails import Fetched, KillmailRef, fetch_killmails, stored_ids
 from killreport.killmails.service import ingest_batch
-from killreport.sso.client import CORPORATION_KILLMAIL_SCOPE
 from killreport.sso.refresh import TokensRevoked
-from killreport.users.sync_state import MIN_SYNC_INTERVAL
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "esi-user"
-ROLE_MEMORY = timedelta(days=1)
+# After ESI failed some fetches (5xx, timeouts past the retries), the walk resumes this late.
+FAILED_FETCH_RETRY = timedelta(seconds=60)
+# When a slice ends, fetches in flight get this long to land.
+FETCH_GRACE_S = 3.0
 _REFS: TypeAdapter[tuple[EsiKillmailRef, ...]] = TypeAdapter(tuple[EsiKillmailRef, ...])
 
 TokenSource = Callable[[int], Awaitable[str]]
@@ -71,12 +71,12 @@ class SyncOutcome:
     message: str = ""
 
 
-class _SliceOver(Exception):
+class SliceOver(Exception):
     """The slice's time is up; save and yield."""
 
 
 @dataclass(slots=True)
-class _Walk:
+class Walk:
     """The list being walked: route, path parameters, caller and incremental marker."""
 
     route_name: str
@@ -117,15 +117,18 @@ class KillmailSync:
             return outcome
         try:
             token = await self.tokens(character_id)
-            await self._walk(walk, token, outcome, started, character_id=character_id)
+            await self.walk(walk, token, outcome, started, character_id=character_id)
             if outcome.state == "ok":
-                await self._corporation(character_id, token, outcome, started)
+                # Imported here: the corporation walk builds on this module's walk.
+                from killreport.users.corporation_sync import sync_corporation
+
+                await sync_corporation(self, character_id, token, outcome, started)
         except TokensRevoked as exc:
             # The refresh already marked the grant revoked; leave that state as it is.
             await self._release(character_id)
             outcome.state, outcome.message = "revoked", str(exc)
             return outcome
-        except _SliceOver:
+        except SliceOver:
             outcome.state = "yielded"
             outcome.resume_at = self.clock()
         except EsiUnauthorized as exc:
@@ -143,7 +146,7 @@ class KillmailSync:
 
     # -- claiming ---------------------------------------------------------------------------
 
-    async def _claim(self, character_id: int, full: bool, outcome: SyncOutcome) -> _Walk | None:
+    async def _claim(self, character_id: int, full: bool, outcome: SyncOutcome) -> Walk | None:
         now = self.clock()
         lease_until = now + timedelta(seconds=self.slice_s * 2 + 30)
         async with self.database.transaction() as session:
@@ -174,7 +177,7 @@ class KillmailSync:
                 row.sync_next_page, row.sync_full, row.sync_top_killmail_id = 1, full, None
             elif full:
                 row.sync_full = True
-            return _Walk(
+            return Walk(
                 route_name="character_recent_killmails",
                 params={"character_id": character_id},
                 caller=f"char:{character_id}",
@@ -204,7 +207,7 @@ class KillmailSync:
     def _remaining_s(self, started: float) -> float:
         remaining = self.slice_s - (time.monotonic() - started)
         if remaining <= 0:
-            raise _SliceOver
+            raise SliceOver
         return remaining
 
     async def _bounded(self, work: Callable[[], Awaitable[Any]], started: float) -> Any:
@@ -212,10 +215,10 @@ class KillmailSync:
         try:
             return await asyncio.wait_for(work(), remaining_s)
         except TimeoutError as exc:
-            raise _SliceOver from exc
+            raise SliceOver from exc
 
     async def _list_page(
-        self, walk: _Walk, page: int, token: str, started: float
+        self, walk: Walk, page: int, token: str, started: float
     ) -> tuple[list[KillmailRef], int]:
         def call() -> Awaitable[EsiResponse]:
             return self.esi.transport.call(
@@ -230,9 +233,9 @@ class KillmailSync:
         ]
         return refs, response.pages or 1
 
-    async def _walk(
+    async def walk(
         self,
-        walk: _Walk,
+        walk: Walk,
         token: str,
         outcome: SyncOutcome,
         started: float,
@@ -240,6 +243,7 @@ class KillmailSync:
         character_id: int | None = None,
         corporation_id: int | None = None,
     ) -> None:
+        """Page a list from `walk.next_page`, storing each page; SliceOver when time is up."""
         page = walk.next_page
         while True:
             refs, pages = await self._list_page(walk, page, token, started)
@@ -254,13 +258,16 @@ class KillmailSync:
             have = await stored_ids(self.database, [r.killmail_id for r in refs])
             wanted = [r for r in refs if r.killmail_id not in have]
             outcome.duplicate += len(refs) - len(wanted)
-            fetched = await self._bounded(
-                functools.partial(fetch_killmails, self.esi, wanted, source=SOURCE), started
-            )
+            fetched, cut = await self._fetch(wanted, started)
             outcome.fetched += len(fetched.killmails)
-            if fetched.retry_at is not None or fetched.failed:
-                # Store what came; the page is read again when the walk resumes.
-                stop, outcome.resume_at = False, fetched.retry_at or self.clock()
+            if cut:
+                # The slice ended mid-page: store what came, read the page again next slice.
+                stop, outcome.resume_at, outcome.state = False, self.clock(), "yielded"
+            elif fetched.retry_at is not None or fetched.failed:
+                # Store what came; the page is read again when the walk resumes (after
+                # the budget's time, or a pause when ESI kept failing).
+                retry_at = fetched.retry_at or self.clock() + FAILED_FETCH_RETRY
+                stop, outcome.resume_at = False, retry_at
                 outcome.failed.extend(f"{ref.killmail_id}: {err}" for ref, err in fetched.failed)
             done = stop and outcome.resume_at is None
             next_page = page if outcome.resume_at is not None else page + 1
@@ -285,10 +292,43 @@ class KillmailSync:
                 return
             page = next_page
 
+    async def _fetch(self, wanted: list[KillmailRef], started: float) -> tuple[Fetched, bool]:
+        """The page's killmails fetched within the slice; True when some were cut off.
+
+        One task per killmail, so what arrived before the slice ended is kept."""
+        merged = Fetched()
+        if not wanted:
+            return merged, False
+        try:
+            remaining_s = self._remaining_s(started)
+        except SliceOver:
+            return merged, True
+        tasks = [
+            asyncio.ensure_future(fetch_killmails(self.esi, [ref], source=SOURCE)) for ref in wanted
+        ]
+        done, pending = await asyncio.wait(tasks, timeout=remaining_s)
+        if pending:
+            # Requests already sent finish within the grace; those still waiting for the
+            # budget are cancelled before they are sent, so nothing is paid for twice.
+            more, pending = await asyncio.wait(pending, timeout=FETCH_GRACE_S)
+            done |= more
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            part = task.result()
+            merged.killmails += part.killmails
+            merged.rejected += part.rejected
+            merged.pending += part.pending
+            merged.failed += part.failed
+            if part.retry_at is not None:
+                merged.retry_at = max(merged.retry_at or part.retry_at, part.retry_at)
+        return merged, bool(pending)
+
     async def _save(
         self,
         session: AsyncSession,
-        walk: _Walk,
+        walk: Walk,
         next_page: int,
         done: bool,
         character_id: int | None,
@@ -326,62 +366,3 @@ class KillmailSync:
             row.synced_at = now
             row.synced_by_character_id = int(walk.caller.removeprefix("char:"))
             row.pages = next_page - 1
-
-    # -- the corporation --------------------------------------------------------------------
-
-    async def _corporation(
-        self, character_id: int, token: str, outcome: SyncOutcome, started: float
-    ) -> None:
-        now = self.clock()
-        async with self.database.transaction() as session:
-            row = await session.get(UserCharacter, character_id)
-            if row is None or CORPORATION_KILLMAIL_SCOPE not in row.scopes.split():
-                return
-            if row.corp_role_denied_until is not None and row.corp_role_denied_until > now:
-                return
-            corporation_id = row.corporation_id
-        if corporation_id is None:
-            corporation_id = (await self.esi.character(character_id)).value.corporation_id
-            async with self.database.transaction() as session:
-                await session.execute(
-                    update(UserCharacter)
-                    .where(UserCharacter.character_id == character_id)
-                    .values(corporation_id=corporation_id)
-                )
-        async with self.database.transaction() as session:
-            marker = await session.get(CorporationKillmailSync, corporation_id)
-            if (
-                marker is not None
-                and marker.synced_at
-                and now - marker.synced_at < MIN_SYNC_INTERVAL
-            ):
-                return  # another director of this corporation synced it just now
-            last_id = marker.last_killmail_id if marker is not None else None
-        walk = _Walk(
-            route_name="corporation_recent_killmails",
-            params={"corporation_id": corporation_id},
-            caller=f"char:{character_id}",
-            last_id=last_id,
-            full=last_id is None,
-            next_page=1,
-            top_id=None,
-        )
-        before = outcome.pages
-        try:
-            await self._walk(walk, token, outcome, started, corporation_id=corporation_id)
-        except EsiForbidden as exc:
-            logger.info(
-                "character %d: corporation %d killmails refused (%s); not asked again for a day",
-                character_id,
-                corporation_id,
-                exc,
-            )
-            async with self.database.transaction() as session:
-                await session.execute(
-                    update(UserCharacter)
-                    .where(UserCharacter.character_id == character_id)
-                    .values(corp_role_denied_until=now + ROLE_MEMORY)
-                )
-        except EsiError as exc:
-            logger.warning("character %d: corporation killmails failed: %s", character_id, exc)
-        outcome.corporation_pages += outcome.pages - before
