@@ -125,7 +125,7 @@ class Entity:
                 )  # fmt: skip
         except ValueError as exc:
             raise client_error(str(exc)) from exc
-        return top_entries(entries, TopBy(by))
+        return await top_entries(info, entries, TopBy(by))
 
 
 async def _snapshots(
