@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from killreport.api.graphql.errors import PAGE_SIZE_TOO_LARGE, client_error
 from killreport.api.graphql.killmail_types import Killmail
+from killreport.api.graphql.prefetch import prefetch_entities
 from killreport.killmails.filters import KillmailFilter, KillmailOrder
 from killreport.killmails.queries import (
     MAX_PAGE_SIZE,
@@ -62,6 +63,7 @@ async def killmail_connection(
         raise client_error(str(exc), PAGE_SIZE_TOO_LARGE) from exc
     except BadCursor as exc:
         raise client_error(str(exc)) from exc
+    await prefetch_entities(info, page.items)
     edges = [
         KillmailEdge(cursor=encode_cursor(order, item), node=Killmail(detail=item))
         for item in page.items

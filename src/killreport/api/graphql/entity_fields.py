@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,6 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from killreport.api.graphql.errors import client_error
+from killreport.api.graphql.prefetch import wanted_fields
 from killreport.killmails.filters import KillmailFilter
 from killreport.stats.entities import EntityKind, entity_filter
 from killreport.stats.growth import GrowthMetrics
@@ -100,14 +102,31 @@ class TopEntryType:
     isk: float
 
     @strawberry.field(description="The entity's name (null until it is synced).")
-    async def name(self, info: Info) -> str | None:
-        found = await loader_of(info, EntityKind(self.kind)).load(int(self.id))
-        return found.name if found is not None else None
+    def name(self, info: Info) -> str | None:
+        # Read from the loader's cache (filled by `top_entries`); a coroutine only on a miss.
+        loader = loader_of(info, EntityKind(self.kind))
+        loaded = loader.cache_map.get(int(self.id))
+        if (
+            loaded is not None
+            and loaded.done()
+            and not loaded.cancelled()
+            and not loaded.exception()
+        ):
+            found = loaded.result()
+            return found.name if found is not None else None
+        return _name(loader.load(int(self.id)))  # type: ignore[return-value]
 
 
-def top_entries(entries: list[TopEntry], by: str) -> list[TopEntryType]:
-    """GraphQL rows of a top list grouped `by`."""
+async def _name(loading: Awaitable[Any]) -> str | None:
+    found = await loading
+    return found.name if found is not None else None
+
+
+async def top_entries(info: Info, entries: list[TopEntry], by: str) -> list[TopEntryType]:
+    """GraphQL rows of a top list grouped `by`, their names loaded in one batch if asked."""
     kind = TOP_ENTRY_KINDS[by]
+    if entries and "name" in wanted_fields(info):
+        await loader_of(info, kind).load_many([e.id for e in entries])
     return [
         TopEntryType(id=strawberry.ID(str(e.id)), kind=kind, kills=e.kills, isk=e.isk)
         for e in entries

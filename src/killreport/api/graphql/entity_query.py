@@ -227,7 +227,7 @@ class EntityQuery:
                 )
         except ValueError as exc:
             raise client_error(str(exc)) from exc
-        return top_entries(entries, LeaderboardBy(by))
+        return await top_entries(info, entries, LeaderboardBy(by))
 
     @strawberry.field(description="Exact, then prefix, then substring matches; ships first.")
     async def search(

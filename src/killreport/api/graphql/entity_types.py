@@ -7,6 +7,7 @@ request's DataLoaders (one statement per kind for a whole page). Every entity ha
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Any
 
@@ -46,6 +47,11 @@ DEFAULT_TOP = 10
 DEFAULT_SNAPSHOT_DAYS = 30
 
 
+async def _name(loading: Awaitable[Any]) -> str | None:
+    found = await loading
+    return found.name if found is not None else None
+
+
 @strawberry.interface(description="Anything killmails can be listed, counted and ranked for.")
 class Entity:
     id: strawberry.ID
@@ -58,10 +64,20 @@ class Entity:
         return await loader_of(info, self._kind()).load(self.entity_id)
 
     @strawberry.field(description="The entity's name (null until it is synced from ESI).")
-    async def name(self, info: Info) -> str | None:
-        # The hottest field of a list page: straight to the loader, no helper coroutine.
-        found = await info.context.loaders.by_kind[KINDS[type(self)]].load(self.entity_id)
-        return found.name if found is not None else None
+    def name(self, info: Info) -> str | None:
+        # The hottest field of a list page: a plain resolver reading the loader's cache
+        # (filled by `prefetch_entities` for killmail pages); a coroutine only on a miss.
+        loader = info.context.loaders.by_kind[KINDS[type(self)]]
+        loaded = loader.cache_map.get(self.entity_id)
+        if (
+            loaded is not None
+            and loaded.done()
+            and not loaded.cancelled()
+            and not loaded.exception()
+        ):
+            found = loaded.result()
+            return found.name if found is not None else None
+        return _name(loader.load(self.entity_id))  # type: ignore[return-value]
 
     @strawberry.field(description="Killmails with this entity on either side, or in this place.")
     async def killmails(
@@ -109,7 +125,7 @@ class Entity:
                 )  # fmt: skip
         except ValueError as exc:
             raise client_error(str(exc)) from exc
-        return top_entries(entries, TopBy(by))
+        return await top_entries(info, entries, TopBy(by))
 
 
 async def _snapshots(

@@ -24,8 +24,11 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
 )
+from graphql import parse as parse_document
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
+from killreport.api.graphql.documents import DocumentCache
 from killreport.api.graphql.errors import (
     PAGE_SIZE_TOO_LARGE,
     QUERY_TOO_COSTLY,
@@ -158,10 +161,28 @@ def check_document(
 
 
 class GuardExtension(SchemaExtension):
-    """Refuse an operation that breaks a guard before it is validated or run."""
+    """Refuse an operation that breaks a guard before it is validated or run.
 
-    def __init__(self, limits: GuardLimits) -> None:
+    With a DocumentCache, a query text seen before is neither parsed nor validated again
+    (the guards still run: they depend on the variables).
+    """
+
+    def __init__(self, limits: GuardLimits, documents: DocumentCache | None = None) -> None:
         self.limits = limits
+        self.documents = documents
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if self.documents is not None and context.query and context.graphql_document is None:
+            options = context.parse_options
+            try:
+                context.graphql_document = self.documents.parsed(
+                    context.query, lambda text: parse_document(text, **options)
+                )
+            except GraphQLError:
+                # strawberry parses it again and reports the syntax error its own way
+                context.graphql_document = None
+        yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -171,4 +192,13 @@ class GuardExtension(SchemaExtension):
             if error is not None:
                 # Set before validation runs: strawberry then skips validation and returns it.
                 context.pre_execution_errors = [error]
+            elif self.documents is not None and context.validation_rules:
+                rules = context.validation_rules
+                context.pre_execution_errors = list(
+                    self.documents.validated(
+                        context.schema._schema,
+                        document,
+                        lambda schema, doc: validate_document(schema, doc, rules),
+                    )
+                )
         yield

@@ -20,6 +20,7 @@ from killreport.api.graphql.inputs import (
     to_filter,
 )
 from killreport.api.graphql.killmail_types import Killmail
+from killreport.api.graphql.prefetch import prefetch_entities
 from killreport.killmails.filters import KillmailOrder
 from killreport.killmails.queries import killmail_date_counts
 
@@ -35,7 +36,10 @@ class KillmailQuery:
     @strawberry.field(description="One killmail with victim, attackers, items and fitting.")
     async def killmail(self, info: Info, id: strawberry.ID) -> Killmail | None:
         detail = await info.context.loaders.killmail.load(parse_id(id))
-        return Killmail(detail=detail) if detail is not None else None
+        if detail is None:
+            return None
+        await prefetch_entities(info, (detail,))
+        return Killmail(detail=detail)
 
     @strawberry.field(description="Killmails matching the filter, one keyset page at a time.")
     async def killmails(

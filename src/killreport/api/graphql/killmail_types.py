@@ -54,23 +54,20 @@ async def _with_lines(info: Info, detail: KillmailDetail) -> KillmailDetail:
 
 @strawberry.type(description="A killmail's values in ISK (null when no price was known).")
 class KillmailValues:
+    """Built from a KillmailDetail (`KillmailValues(detail=...)`); only `ship` needs lines."""
+
     detail: strawberry.Private[KillmailDetail]
+    total: float | None
+    destroyed: float | None
+    dropped: float | None
+    fitted: float | None
 
-    @strawberry.field
-    def total(self) -> float | None:
-        return self.detail.total_value
-
-    @strawberry.field
-    def destroyed(self) -> float | None:
-        return self.detail.destroyed_value
-
-    @strawberry.field
-    def dropped(self) -> float | None:
-        return self.detail.dropped_value
-
-    @strawberry.field
-    def fitted(self) -> float | None:
-        return self.detail.fitted_value
+    def __init__(self, detail: KillmailDetail) -> None:
+        self.detail = detail
+        self.total = detail.total_value
+        self.destroyed = detail.destroyed_value
+        self.dropped = detail.dropped_value
+        self.fitted = detail.fitted_value
 
     @strawberry.field(description="The hull: the total less every item line.")
     async def ship(self, info: Info) -> float | None:
@@ -79,54 +76,39 @@ class KillmailValues:
 
 @strawberry.type(description="The victim: resolved entities and the raw ids of the ESI body.")
 class Victim:
+    """Built from a KillmailDetail (`Victim(detail=...)`), every field an attribute."""
+
     detail: strawberry.Private[KillmailDetail]
+    character_id: strawberry.ID | None
+    corporation_id: strawberry.ID | None
+    alliance_id: strawberry.ID | None
+    faction_id: strawberry.ID | None
+    ship_type_id: strawberry.ID
+    damage_taken: float
+    position: Position | None
+    character: Character | None
+    corporation: Corporation | None
+    alliance: Alliance | None
+    ship_type: ItemType
 
-    @strawberry.field
-    def character_id(self) -> strawberry.ID | None:
-        return _id(self.detail.victim_character_id)
-
-    @strawberry.field
-    def corporation_id(self) -> strawberry.ID | None:
-        return _id(self.detail.victim_corporation_id)
-
-    @strawberry.field
-    def alliance_id(self) -> strawberry.ID | None:
-        return _id(self.detail.victim_alliance_id)
-
-    @strawberry.field
-    def faction_id(self) -> strawberry.ID | None:
-        return _id(self.detail.victim_faction_id)
-
-    @strawberry.field
-    def ship_type_id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.detail.victim_ship_type_id))
-
-    @strawberry.field
-    def damage_taken(self) -> float:
-        return float(self.detail.victim_damage_taken)
-
-    @strawberry.field
-    def position(self) -> Position | None:
-        d = self.detail
-        if d.position_x is None or d.position_y is None or d.position_z is None:
-            return None
-        return Position(x=d.position_x, y=d.position_y, z=d.position_z)
-
-    @strawberry.field
-    def character(self) -> Character | None:
-        return character_ref(self.detail.victim_character_id)
-
-    @strawberry.field
-    def corporation(self) -> Corporation | None:
-        return corporation_ref(self.detail.victim_corporation_id)
-
-    @strawberry.field
-    def alliance(self) -> Alliance | None:
-        return alliance_ref(self.detail.victim_alliance_id)
-
-    @strawberry.field
-    def ship_type(self) -> ItemType:
-        return item_type_ref(self.detail.victim_ship_type_id)
+    def __init__(self, detail: KillmailDetail) -> None:
+        d = detail
+        self.detail = d
+        self.character_id = _id(d.victim_character_id)
+        self.corporation_id = _id(d.victim_corporation_id)
+        self.alliance_id = _id(d.victim_alliance_id)
+        self.faction_id = _id(d.victim_faction_id)
+        self.ship_type_id = strawberry.ID(str(d.victim_ship_type_id))
+        self.damage_taken = float(d.victim_damage_taken)
+        self.position = (
+            None
+            if d.position_x is None or d.position_y is None or d.position_z is None
+            else Position(x=d.position_x, y=d.position_y, z=d.position_z)
+        )
+        self.character = character_ref(d.victim_character_id)
+        self.corporation = corporation_ref(d.victim_corporation_id)
+        self.alliance = alliance_ref(d.victim_alliance_id)
+        self.ship_type = item_type_ref(d.victim_ship_type_id)
 
 
 # The types below are built with every field filled in (plain attributes, no resolvers):
@@ -283,129 +265,102 @@ class FittingType:
         )
 
 
+# Resolvers of the fields that need the lines (a list page leaves them out), module-level
+# so the fields keep their place in the SDL between plain attributes.
+
+
+async def _attackers(root: Killmail, info: Info) -> list[Attacker]:
+    detail = await _with_lines(info, root.detail)
+    return [Attacker.of(a) for a in detail.attackers]
+
+
+async def _final_blow(root: Killmail, info: Info) -> Attacker | None:
+    detail = await _with_lines(info, root.detail)
+    found = next((a for a in detail.attackers if a.final_blow), None)
+    return Attacker.of(found) if found else None
+
+
+async def _killmail_items(root: Killmail, info: Info) -> list[Item]:
+    return _items((await _with_lines(info, root.detail)).items)
+
+
+async def _fitting(root: Killmail, info: Info) -> FittingType:
+    return FittingType.of((await _with_lines(info, root.detail)).fitting)
+
+
 @strawberry.type(description="A killmail as ESI sent it, with what we derived at ingest.")
 class Killmail:
+    """Built from a KillmailDetail (`Killmail(detail=...)`): every plain field is an
+    attribute filled here, so only the fields needing lines have a resolver."""
+
     detail: strawberry.Private[KillmailDetail]
+    id: strawberry.ID
+    killmail_id: int
+    killmail_hash: str
+    killmail_time: datetime
+    sequence: int = strawberry.field(
+        description="Order of arrival in this database (resume point of feeds)."
+    )
+    solar_system_id: strawberry.ID
+    solar_system: SolarSystem
+    constellation: Constellation | None
+    region: Region | None
+    security: float | None = strawberry.field(
+        description="EVE's displayed (rounded) security of the system."
+    )
+    security_space: SecuritySpaceEnum | None  # type: ignore[valid-type]
+    moon_id: strawberry.ID | None
+    war_id: strawberry.ID | None
+    location_id: strawberry.ID | None = strawberry.field(
+        description="Nearest celestial (zKillboard's locationID)."
+    )
+    victim: Victim
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.detail.killmail_id))
+    attackers: list[Attacker] = strawberry.field(resolver=_attackers)
+    attacker_count: int
+    final_blow: Attacker | None = strawberry.field(resolver=_final_blow)
+    items: list[Item] = strawberry.field(
+        resolver=_killmail_items,
+        description="Top-level item lines; container contents under their container.",
+    )
+    fitting: FittingType = strawberry.field(resolver=_fitting)
+    values: KillmailValues
+    value_source: str
+    points: int | None
+    npc: bool
+    solo: bool
+    awox: bool
+    labels: list[str]
+    source: str
+    esi_url: str
+    zkillboard_url: str
 
-    @strawberry.field
-    def killmail_id(self) -> int:
-        return self.detail.killmail_id
-
-    @strawberry.field
-    def killmail_hash(self) -> str:
-        return self.detail.killmail_hash
-
-    @strawberry.field
-    def killmail_time(self) -> datetime:
-        return self.detail.killmail_time
-
-    @strawberry.field(description="Order of arrival in this database (resume point of feeds).")
-    def sequence(self) -> int:
-        return self.detail.sequence
-
-    @strawberry.field
-    def solar_system_id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.detail.solar_system_id))
-
-    @strawberry.field
-    def solar_system(self) -> SolarSystem:
-        return solar_system_ref(self.detail.solar_system_id)
-
-    @strawberry.field
-    def constellation(self) -> Constellation | None:
-        return constellation_ref(self.detail.constellation_id)
-
-    @strawberry.field
-    def region(self) -> Region | None:
-        return region_ref(self.detail.region_id)
-
-    @strawberry.field(description="EVE's displayed (rounded) security of the system.")
-    def security(self) -> float | None:
-        return self.detail.security
-
-    @strawberry.field
-    def security_space(self) -> SecuritySpaceEnum | None:  # type: ignore[valid-type]
-        return self.detail.security_space
-
-    @strawberry.field
-    def moon_id(self) -> strawberry.ID | None:
-        return _id(self.detail.moon_id)
-
-    @strawberry.field
-    def war_id(self) -> strawberry.ID | None:
-        return _id(self.detail.war_id)
-
-    @strawberry.field(description="Nearest celestial (zKillboard's locationID).")
-    def location_id(self) -> strawberry.ID | None:
-        return _id(self.detail.location_id)
-
-    @strawberry.field
-    def victim(self) -> Victim:
-        return Victim(detail=self.detail)
-
-    @strawberry.field
-    async def attackers(self, info: Info) -> list[Attacker]:
-        detail = await _with_lines(info, self.detail)
-        return [Attacker.of(a) for a in detail.attackers]
-
-    @strawberry.field
-    def attacker_count(self) -> int:
-        return self.detail.attacker_count
-
-    @strawberry.field
-    async def final_blow(self, info: Info) -> Attacker | None:
-        detail = await _with_lines(info, self.detail)
-        found = next((a for a in detail.attackers if a.final_blow), None)
-        return Attacker.of(found) if found else None
-
-    @strawberry.field(description="Top-level item lines; container contents under their container.")
-    async def items(self, info: Info) -> list[Item]:
-        return _items((await _with_lines(info, self.detail)).items)
-
-    @strawberry.field
-    async def fitting(self, info: Info) -> FittingType:
-        return FittingType.of((await _with_lines(info, self.detail)).fitting)
-
-    @strawberry.field
-    def values(self) -> KillmailValues:
-        return KillmailValues(detail=self.detail)
-
-    @strawberry.field
-    def value_source(self) -> str:
-        return self.detail.value_source
-
-    @strawberry.field
-    def points(self) -> int | None:
-        return self.detail.points
-
-    @strawberry.field
-    def npc(self) -> bool:
-        return self.detail.npc
-
-    @strawberry.field
-    def solo(self) -> bool:
-        return self.detail.solo
-
-    @strawberry.field
-    def awox(self) -> bool:
-        return self.detail.awox
-
-    @strawberry.field
-    def labels(self) -> list[str]:
-        return list(self.detail.labels)
-
-    @strawberry.field
-    def source(self) -> str:
-        return self.detail.source
-
-    @strawberry.field
-    def esi_url(self) -> str:
-        return self.detail.esi_url
-
-    @strawberry.field
-    def zkillboard_url(self) -> str:
-        return self.detail.zkillboard_url
+    def __init__(self, detail: KillmailDetail) -> None:
+        d = detail
+        self.detail = d
+        self.id = strawberry.ID(str(d.killmail_id))
+        self.killmail_id = d.killmail_id
+        self.killmail_hash = d.killmail_hash
+        self.killmail_time = d.killmail_time
+        self.sequence = d.sequence
+        self.solar_system_id = strawberry.ID(str(d.solar_system_id))
+        self.solar_system = solar_system_ref(d.solar_system_id)
+        self.constellation = constellation_ref(d.constellation_id)
+        self.region = region_ref(d.region_id)
+        self.security = d.security
+        self.security_space = d.security_space  # type: ignore[assignment]
+        self.moon_id = _id(d.moon_id)
+        self.war_id = _id(d.war_id)
+        self.location_id = _id(d.location_id)
+        self.victim = Victim(detail=d)
+        self.attacker_count = d.attacker_count
+        self.values = KillmailValues(detail=d)
+        self.value_source = d.value_source
+        self.points = d.points
+        self.npc = d.npc
+        self.solo = d.solo
+        self.awox = d.awox
+        self.labels = list(d.labels)
+        self.source = d.source
+        self.esi_url = d.esi_url
+        self.zkillboard_url = d.zkillboard_url

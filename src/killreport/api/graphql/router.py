@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 from starlette.staticfiles import StaticFiles
 
 from killreport.api.graphql.context import GraphQLContext
+from killreport.api.graphql.documents import DocumentCache
 from killreport.api.graphql.gate import GRAPHQL_PATH, GraphQLGate
 from killreport.api.graphql.guards import GuardExtension, GuardLimits
 from killreport.api.graphql.masking import RequestErrorMask
@@ -57,7 +58,7 @@ def install_graphql(app: FastAPI, container: Container) -> None:
     limits = GuardLimits(max_depth=settings.graphql_max_depth, max_cost=settings.graphql_max_cost)
     schema = build_schema(
         extensions=(
-            functools.partial(GuardExtension, limits),
+            functools.partial(GuardExtension, limits, DocumentCache()),
             functools.partial(RequestErrorMask, mask=settings.graphql_mask_errors),
         )
     )
