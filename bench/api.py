@@ -9,10 +9,11 @@ killmails (`killreport_bench_api_<size>`), SQLite with a tenth of them
 `killreport api` in its own process and runs every query of the mix with `--clients`
 concurrent clients over HTTP, then the same query as hand-written SQL (the rows the page
 needs, names included) at the same concurrency; each side stops after `--requests`
-requests or `--seconds`. Before timing, each query's GraphQL answer is checked to hold
-the same rows as its SQL. Prints p50, p99 and requests/s per query, the p99 ratio, page
-200 against page 1, and the API process's peak RSS. The machine is shared: figures are
-pessimistic when other work runs.
+requests or `--seconds`. Page 200 starts after the cursor the API's own `encode_cursor`
+makes for the 4,975th row (`--walk` walks the 199 pages over HTTP instead). Before
+timing, each query's GraphQL answer is checked to hold the same rows as its SQL. Prints
+p50, p99 and requests/s per query, the p99 ratio, page 200 against page 1, and the API
+process's peak RSS. The machine is shared: figures are pessimistic when other work runs.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -47,6 +49,8 @@ from bench.api_queries import (
 )
 from bench.ingest import RssSampler
 
+from killreport.killmails.filters import KillmailOrder
+from killreport.killmails.queries import encode_cursor
 from killreport.killmails.repository import sqlite_time
 
 GOONS = 1354830081
@@ -104,12 +108,12 @@ class RawPostgres:
         self.clients = clients
         self.connections: list[psycopg.AsyncConnection[Any]] = []
 
-    async def open(self) -> None:
-        """Connect every client."""
-        for _ in range(self.clients):
-            self.connections.append(
-                await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-            )
+    async def open(self, clients: int | None = None) -> None:
+        """Connect every client (or as many as asked); only while the SQL side runs, so the
+        served API and the other users of a shared server keep their connections."""
+        for _ in range(len(self.connections), clients or self.clients):
+            connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+            self.connections.append(connection)
 
     async def run(self, slot: int, statements: list[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
         """Every statement's rows."""
@@ -124,6 +128,7 @@ class RawPostgres:
         """Disconnect."""
         for connection in self.connections:
             await connection.close()
+        self.connections = []
 
 
 _NAMED = re.compile(r"%\((\w+)\)s")
@@ -139,7 +144,7 @@ class RawSqlite:
             sqlite3.connect(self.path, check_same_thread=False) for _ in range(clients)
         ]
 
-    async def open(self) -> None:
+    async def open(self, clients: int | None = None) -> None:
         """Nothing to do: connected already."""
 
     def _run(self, slot: int, statements: list[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
@@ -229,6 +234,14 @@ async def deep_cursor(
     return after
 
 
+def cursor_after(moment: datetime | str, killmail_id: int) -> str:
+    """The API's own cursor for the row the deep page starts after (no 199-page walk)."""
+    if isinstance(moment, str):  # SQLite's stored text, naive UTC
+        moment = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    row: Any = SimpleNamespace(killmail_time=moment, killmail_id=killmail_id, total_value=None)
+    return encode_cursor(KillmailOrder.TIME_DESC, row)
+
+
 def parameters(built: Built) -> dict[str, Any]:
     """What the queries ask about: the alliance, the system, the killmail, the windows."""
     prepared = templates(sqlite=False)
@@ -259,7 +272,7 @@ async def bench_backend(backend: str, size: int, args: argparse.Namespace) -> No
         if backend == "postgres"
         else RawSqlite(built.url, args.clients)
     )
-    await raw.open()
+    await raw.open(1)
     process, url = await serve(built.url)
     sampler = RssSampler(process.pid)
     sampler.start()
@@ -268,17 +281,24 @@ async def bench_backend(backend: str, size: int, args: argparse.Namespace) -> No
     try:
         async with aiohttp.ClientSession(connector=connector) as session:
             for query in QUERIES:
+                if args.only and not any(part in query.name for part in args.only.split(",")):
+                    continue
+                # LAST_7_DAYS ends at the API's now: take the SQL side's "now" just before
+                params["since_7d"] = datetime.now(UTC) - timedelta(days=7)
                 variables = query.variables(params)
                 statements_params = dict(params)
                 if query.name == "alliance kills p200":
                     kills = (await raw.run(0, [(ALLIANCE_KILLS, params)]))[0][0][0]
                     params["deep_page"] = min(DEEP_PAGE, int(kills) // PAGE)
                     print(f"(deep page: {params['deep_page']} of {int(kills) / PAGE:,.0f})")
-                    variables["after"] = await deep_cursor(
-                        session, url, query, variables, params["deep_page"]
-                    )
                     position = await raw.run(0, query.position(params))
                     statements_params["t"], statements_params["id"] = position[0][0]
+                    if args.walk:
+                        variables["after"] = await deep_cursor(
+                            session, url, query, variables, params["deep_page"]
+                        )
+                    else:
+                        variables["after"] = cursor_after(*position[0][0])
                 statements = query.statements(statements_params, backend)
                 data = await graphql(session, url, query.document, variables)
                 answer = graphql_rows(query, data)
@@ -293,7 +313,11 @@ async def bench_backend(backend: str, size: int, args: argparse.Namespace) -> No
                     await raw.run(slot, s)
 
                 api = await drive(over_http, args.clients, args.requests, args.seconds)
+                await raw.open()
                 sql = await drive(over_sql, args.clients, args.requests, args.seconds)
+                if isinstance(raw, RawPostgres):
+                    await raw.close()
+                    await raw.open(1)
                 results[query.name] = (api, sql)
                 print(
                     f"{query.name:<26} API p50 {api.p50_ms:7.1f} ms p99 {api.p99_ms:7.1f} ms "
@@ -308,9 +332,10 @@ async def bench_backend(backend: str, size: int, args: argparse.Namespace) -> No
         process.terminate()
         process.wait(timeout=30)
         await raw.close()
-    first, deep = results["alliance kills p1"][0], results["alliance kills p200"][0]
     peak_mb = sampler.peaks_kb.get(process.pid, 0) / 1024
-    print(f"page {params['deep_page']} / page 1, API p99: {deep.p99_ms / first.p99_ms:.2f}")
+    if "alliance kills p1" in results and "alliance kills p200" in results:
+        first, deep = results["alliance kills p1"][0], results["alliance kills p200"][0]
+        print(f"page {params['deep_page']} / page 1, API p99: {deep.p99_ms / first.p99_ms:.2f}")
     print(f"API process peak RSS: {peak_mb:,.0f} MB")
 
 
@@ -322,6 +347,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=320, help="per query and side")
     parser.add_argument("--seconds", type=float, default=20.0, help="per query and side")
+    parser.add_argument("--only", default="", help="comma-separated parts of query names")
+    parser.add_argument(
+        "--walk", action="store_true", help="reach page 200 by walking every page over HTTP"
+    )
     args = parser.parse_args()
     if args.backend in ("both", "postgres"):
         asyncio.run(bench_backend("postgres", args.size, args))
