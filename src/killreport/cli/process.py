@@ -14,6 +14,7 @@ import uvicorn
 
 from killreport.api.app import create_app
 from killreport.container import Container
+from killreport.operations.heartbeat import Heartbeat, host_name, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ class Role:
 
     name: str
     run: RoleFn
+    # The queues this role consumes, for its heartbeat.
+    queues: tuple[str, ...] = ()
 
 
 class _Server(uvicorn.Server):
@@ -65,9 +68,36 @@ def api_role(host: str, port: int) -> Role:
     return Role("api", run)
 
 
-async def run_roles(container: Container, roles: Sequence[Role]) -> None:
-    """Run every role until SIGINT/SIGTERM or until one fails; then stop the rest gracefully."""
+def process_role_name(roles: Sequence[Role]) -> str:
+    """What a heartbeat calls a process: `up` for several roles, else the command's name."""
+    if len(roles) == 1:
+        return "worker" if roles[0].name == "workers" else roles[0].name
+    return "up"
+
+
+def _heartbeat(container: Container, roles: Sequence[Role], role: str | None) -> Heartbeat:
+    settings = container.settings
+    return Heartbeat(
+        store=open_store(settings, container.database),
+        role=role or process_role_name(roles),
+        host=host_name(settings),
+        interval_s=settings.heartbeat_interval_s,
+        stale_after_s=settings.heartbeat_stale_after_s,
+        queues=tuple(q for r in roles for q in r.queues),
+    )
+
+
+async def run_roles(
+    container: Container, roles: Sequence[Role], process_role: str | None = None
+) -> None:
+    """Run every role until SIGINT/SIGTERM or until one fails; then stop the rest gracefully.
+
+    The process beats its heartbeat (role `process_role`, by default named after its
+    roles) the whole time, and removes it after a clean stop.
+    """
     stop = asyncio.Event()
+    heartbeat = _heartbeat(container, roles, process_role)
+    beating = asyncio.create_task(heartbeat.run(stop), name="heartbeat")
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -93,5 +123,9 @@ async def run_roles(container: Container, roles: Sequence[Role]) -> None:
         if failures:
             raise SystemExit(1)
     finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(beating, timeout=SHUTDOWN_GRACE_S)
+        await heartbeat.store.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

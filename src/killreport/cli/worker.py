@@ -26,7 +26,7 @@ def workers_role(names: Sequence[str] = (), routes: Iterable[Route] = ROUTES) ->
     async def run(container: Container, stop: asyncio.Event) -> None:
         await run_routes(container, selected, stop)
 
-    return Role("workers", run)
+    return Role("workers", run, queues=tuple(route.spec.name for route in selected))
 
 
 def worker(*names: str, all_: Annotated[bool, Parameter(name="--all")] = False) -> None:

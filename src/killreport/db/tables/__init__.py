@@ -12,6 +12,7 @@ from killreport.db.tables.entity import (
     SolarSystem,
     Type,
 )
+from killreport.db.tables.heartbeat import ProcessHeartbeat
 from killreport.db.tables.killmail import Attacker, Item, Killmail
 from killreport.db.tables.ops import (
     FeedCursor,
@@ -48,6 +49,7 @@ __all__ = [
     "Killmail",
     "Lease",
     "MarketPrice",
+    "ProcessHeartbeat",
     "QueueConsumer",
     "QueueMessage",
     "Region",
