@@ -30,22 +30,24 @@ def feed_role(from_sequence: int | None = None) -> Role:
     return Role("feed", run)
 
 
-async def _serve(from_sequence: int | None) -> None:
-    settings = start()
+async def _serve(from_sequence: int | None, metrics_port: int | None = None) -> None:
+    settings = start(**({"metrics_port": metrics_port} if metrics_port else {}))
     async with container_module.build(settings) as container:
         await run_roles(container, [feed_role(from_sequence)])
 
 
 @app.command
-def r2z2(*, from_sequence: int | None = None) -> None:
+def r2z2(*, from_sequence: int | None = None, metrics_port: int | None = None) -> None:
     """Follow R2Z2 until SIGTERM/SIGINT; the cursor is saved with each batch of killmails.
 
     Parameters
     ----------
     from_sequence
         Where to start when no cursor is stored yet (default: the published head).
+    metrics_port
+        Serve Prometheus metrics on this port (default KILLREPORT_METRICS_PORT; none).
     """
-    asyncio.run(_serve(from_sequence))
+    asyncio.run(_serve(from_sequence, metrics_port))
 
 
 async def _repair(day: date) -> RepairSummary:

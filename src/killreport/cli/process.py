@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from killreport.api.app import create_app
+from killreport.cli import metrics_server
 from killreport.container import Container
 from killreport.operations.heartbeat import Heartbeat, host_name, open_store
 
@@ -96,9 +97,35 @@ async def run_roles(
     roles) the whole time, and removes it after a clean stop.
     """
     stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
     heartbeat = _heartbeat(container, roles, process_role)
     beating = asyncio.create_task(heartbeat.run(stop), name="heartbeat")
-    loop = asyncio.get_running_loop()
+    # The API serves /metrics itself; other processes on --metrics-port / the setting.
+    with metrics_server.serving(container.settings.api_host, _metrics_port(container, roles)):
+        await _run(container, roles, stop, loop, beating, heartbeat)
+
+
+def _metrics_port(container: Container, roles: Sequence[Role]) -> int | None:
+    if any(role.name == "api" for role in roles):
+        return None
+    return container.settings.metrics_port
+
+
+async def _run(
+    container: Container,
+    roles: Sequence[Role],
+    stop: asyncio.Event,
+    loop: asyncio.AbstractEventLoop,
+    beating: asyncio.Task[None],
+    heartbeat: Heartbeat,
+) -> None:
+    queues = tuple(q for r in roles for q in r.queues)
+    sampling = asyncio.create_task(
+        metrics_server.sample_forever(
+            container, queues, any(r.name == "feed" for r in roles), stop
+        ),
+        name="metrics-sampler",
+    )
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     tasks: dict[asyncio.Task[None], Role] = {
@@ -126,6 +153,8 @@ async def run_roles(
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(beating, timeout=SHUTDOWN_GRACE_S)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(sampling, timeout=SHUTDOWN_GRACE_S)
         await heartbeat.store.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
