@@ -1,4 +1,4 @@
-"""`--metrics-port`: worker, feed and scheduler serve Prometheus text whose counters move with work."""
+"""`--metrics-port`: worker, feed and scheduler serve Prometheus text; counters move with work."""
 
 from __future__ import annotations
 
@@ -61,6 +61,12 @@ async def _until(
     raise AssertionError(f"metrics on {port} never got there; last scrape: {last}")
 
 
+def _start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [KILLREPORT, *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
 async def test_every_role_serves_metrics_that_move_with_work(sqlite_url: str) -> None:
     config = SimConfig(seed=11, universe="tiny", r2z2_max_rps=100_000)
     async with run_simulator(config) as sim:
@@ -85,12 +91,7 @@ async def test_every_role_serves_metrics_that_move_with_work(sqlite_url: str) ->
             "scheduler": ["scheduler"],
         }
         processes = {
-            role: subprocess.Popen(
-                [KILLREPORT, *argv[role], "--metrics-port", str(port)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            role: _start([*argv[role], "--metrics-port", str(port)], env)
             for role, port in ports.items()
         }
         try:
