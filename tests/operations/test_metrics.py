@@ -15,10 +15,10 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from killreport.settings import Settings
 from killreport.sim import SimConfig, run_simulator
+from tests.api.served import served
 from tests.e2e.test_up import free_port
-
-pytestmark = pytest.mark.e2e
 
 KILLREPORT = str(Path(sys.executable).with_name("killreport"))
 KILLMAILS = 20
@@ -36,6 +36,10 @@ async def _scrape(session: aiohttp.ClientSession, port: int) -> Samples | None:
             text = await response.text()
     except aiohttp.ClientConnectionError:
         return None
+    return _parse(text)
+
+
+def _parse(text: str) -> Samples:
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
         for family in text_string_to_metric_families(text)
@@ -67,6 +71,7 @@ def _start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.e2e
 async def test_every_role_serves_metrics_that_move_with_work(sqlite_url: str) -> None:
     config = SimConfig(seed=11, universe="tiny", r2z2_max_rps=100_000)
     async with run_simulator(config) as sim:
@@ -131,3 +136,21 @@ async def test_every_role_serves_metrics_that_move_with_work(sqlite_url: str) ->
     for samples in (feed, worker, scheduler):
         assert any(name == "killreport_queue_messages_ready" for name, _ in samples)
         assert any(name == "killreport_queue_dead_letters" for name, _ in samples)
+
+
+async def test_the_api_metrics_time_graphql_operations(embedded_settings: Settings) -> None:
+    async with served(embedded_settings, with_corpus=False) as api:
+        # given the API's metrics before
+        async with api.http.get(f"{api.url}/metrics") as response:
+            before = _parse(await response.text())
+        # when two queries run
+        for _ in range(2):
+            await api.data("query { workerStatus { queueName messageCount } }")
+        async with api.http.get(f"{api.url}/metrics") as response:
+            after = _parse(await response.text())
+    # then the GraphQL histogram counted both under the query type, and the text parsed
+    name = "killreport_graphql_operation_seconds_count"
+    assert (
+        _total(after, name, operation_type="query") - _total(before, name, operation_type="query")
+        == 2
+    )
