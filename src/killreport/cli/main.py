@@ -33,6 +33,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("stats", "killreport.cli.snapshot:stats_app", "Aggregates kept on entity rows."),
     ("sync", "killreport.cli.sync:sync", "Queue entities in order and follow the queues to empty."),
     ("scheduler", "killreport.cli.scheduler:scheduler", "Run the seed's schedule (UTC)."),
+    ("dead", "killreport.cli.dead:app", "Dead letters of a queue: list, replay."),
 )
 
 app = App(
