@@ -17,6 +17,7 @@ RUNS_TO_TUESDAY = sorted(
     + ["queue-alliance-corporations", "queue-characters"]
     + ["snapshot-alliances", "snapshot-corporations", "update-alliance-counts"] * 3
     + ["queue-character-corporations"] * 3
+    + ["prune-operational-rows"] * 3
 )
 
 

@@ -26,6 +26,7 @@ def test_table_fires_at_the_seed_times() -> None:
         "update-alliance-counts": datetime(2026, 8, 30, 1, 0, tzinfo=UTC),
         "queue-character-corporations": datetime(2026, 8, 30, 4, 0, tzinfo=UTC),
         "queue-characters": datetime(2026, 9, 1, 0, 0, tzinfo=UTC),
+        "prune-operational-rows": datetime(2026, 8, 30, 3, 30, tzinfo=UTC),
     }
     assert len({job.name for job in JOBS}) == len(JOBS)
 

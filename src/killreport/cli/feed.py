@@ -12,6 +12,9 @@ from killreport import container as container_module
 from killreport.cli.context import start
 from killreport.cli.process import Role, run_roles
 from killreport.container import Container
+from killreport.feeds.cursor import CURSOR_NAME
+from killreport.feeds.pause import pause as pause_feed
+from killreport.feeds.pause import resume as resume_feed
 from killreport.feeds.r2z2 import R2Z2Follower
 from killreport.feeds.repair import RepairSummary, repair_day
 from killreport.jobs.scan import MissingPublisher
@@ -98,3 +101,32 @@ def repair(*, date: str) -> None:
     print_repair(summary)
     if summary.failed:
         raise SystemExit(1)
+
+
+async def _set_paused(paused: bool, by: str) -> bool:
+    settings = start()
+    async with container_module.build(settings) as container:
+        if paused:
+            await pause_feed(container.database, CURSOR_NAME, by)
+            return True
+        return await resume_feed(container.database, CURSOR_NAME)
+
+
+@app.command
+def pause(*, by: str = "cli") -> None:
+    """Pause the R2Z2 feed on every host: followers stop reading (cursor kept) until resumed.
+
+    Parameters
+    ----------
+    by
+        Who paused it, shown by `killreport status`.
+    """
+    asyncio.run(_set_paused(True, by))
+    print("r2z2 feed paused; `killreport feed resume` to continue")
+
+
+@app.command
+def resume() -> None:
+    """Resume a paused R2Z2 feed; it continues from its cursor."""
+    was_paused = asyncio.run(_set_paused(False, ""))
+    print("r2z2 feed resumed" if was_paused else "r2z2 feed was not paused")

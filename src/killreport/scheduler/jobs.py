@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from killreport.container import Container
-from killreport.jobs import entities, snapshots
+from killreport.jobs import entities, retention, snapshots
 from killreport.scheduler.runner import ScheduledJob
 
 
@@ -42,6 +42,10 @@ async def _queue_characters(c: Container) -> object:
     return await entities.queue_characters(c.database, c.esi, c.bus, now=_now(c))
 
 
+async def _prune(c: Container) -> object:
+    return await retention.prune(c.database, _now(c))
+
+
 # Day-of-week by name: APScheduler 3 numbers weekdays from Monday = 0, unlike cron.
 JOBS: tuple[ScheduledJob[Container], ...] = (
     ScheduledJob(
@@ -60,4 +64,5 @@ JOBS: tuple[ScheduledJob[Container], ...] = (
         "daily 04:00",
     ),
     ScheduledJob("queue-characters", "0 0 1 * *", _queue_characters, "1st of the month 00:00"),
+    ScheduledJob("prune-operational-rows", "30 3 * * *", _prune, "daily 03:30"),
 )

@@ -12,8 +12,8 @@ from killreport.db.tables.entity import (
     SolarSystem,
     Type,
 )
-from killreport.db.tables.heartbeat import ProcessHeartbeat
 from killreport.db.tables.killmail import Attacker, Item, Killmail
+from killreport.db.tables.operations import FeedPause, ProcessHeartbeat
 from killreport.db.tables.ops import (
     FeedCursor,
     HttpCache,
@@ -42,6 +42,7 @@ __all__ = [
     "CorporationSnapshot",
     "DailyEntityCounter",
     "FeedCursor",
+    "FeedPause",
     "Group",
     "HttpCache",
     "Item",

@@ -1,4 +1,4 @@
-"""operations: process heartbeats
+"""operations: process heartbeats and feed pauses
 
 Revision ID: 0004
 Revises: 0003
@@ -35,7 +35,15 @@ def upgrade() -> None:
         sa.Column("handled", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("process_id"),
     )
+    op.create_table(
+        "feed_pauses",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("paused_at", UtcDateTime(), nullable=False),
+        sa.Column("paused_by", sa.String(length=255), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("feed_pauses")
     op.drop_table("process_heartbeats")

@@ -1,4 +1,4 @@
-"""Process heartbeats of the embedded deployment (with Redis they are keys with a TTL)."""
+"""Operations: process heartbeats (with Redis they are keys with a TTL) and feed pauses."""
 
 from __future__ import annotations
 
@@ -27,3 +27,13 @@ class ProcessHeartbeat(Base):
     queues: Mapped[list[str]] = mapped_column(JSON)
     in_flight: Mapped[int] = mapped_column(Integer)
     handled: Mapped[int] = mapped_column(BigInteger)
+
+
+class FeedPause(Base):
+    """A paused feed: while its row exists the follower reads nothing (`killreport feed pause`)."""
+
+    __tablename__ = "feed_pauses"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    paused_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    paused_by: Mapped[str] = mapped_column(String(255))
