@@ -6,9 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 
+from killreport.cli.status import collect
+from killreport.container import build
 from killreport.db.engine import Database
 from killreport.db.tables import HttpCache, ProcessHeartbeat, QueueConsumer
 from killreport.jobs.retention import prune
+from tests.conftest import make_settings
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -59,3 +62,39 @@ async def test_prune_deletes_what_is_done_with_and_keeps_the_rest(database: Data
         ]
         count = await session.scalar(select(func.count()).select_from(ProcessHeartbeat))
         assert count == 1
+
+
+async def test_status_shows_the_sizes_of_the_pruned_tables(database: Database) -> None:
+    # given one heartbeat row on an empty deployment
+    async with database.transaction() as session:
+        await session.execute(
+            insert(ProcessHeartbeat),
+            [
+                {
+                    "process_id": "h:1:api",
+                    "role": "api",
+                    "host": "h",
+                    "pid": 1,
+                    "version": "1",
+                    "started_at": NOW,
+                    "last_seen": NOW,
+                    "queues": [],
+                    "in_flight": 0,
+                    "handled": 0,
+                }
+            ],
+        )
+    settings = make_settings(database_url=database.engine.url.render_as_string(False))
+    # when the status report is collected
+    async with build(settings) as container:
+        report = await collect(container)
+    # then it counts each pruned table's rows (and bytes on PostgreSQL)
+    sizes = report["table sizes"]
+    assert {name: row["rows"] for name, row in sizes.items()} == {
+        "http_cache": 0,
+        "queue_messages": 0,
+        "queue_consumers": 0,
+        "process_heartbeats": 1,
+    }
+    assert all(("bytes" in row) == (not database.is_sqlite) for row in sizes.values())
+    assert report["killmail feed"]["r2z2_paused"] is False

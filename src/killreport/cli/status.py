@@ -14,13 +14,14 @@ from typing import Any
 import orjson
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import Text, func, literal, select
 
 from killreport import container as container_module
 from killreport.bus.contracts import QUEUES
 from killreport.cli.context import start
 from killreport.cli.feed_status import feed_status
 from killreport.container import Container
+from killreport.db.base import Base
 from killreport.db.tables import Killmail
 from killreport.operations.heartbeat import list_processes
 from killreport.universe.repository import count_by_kind
@@ -68,6 +69,25 @@ async def stored_section(container: Container) -> dict[str, Any]:
     return {**{kind.value: n for kind, n in counts.items()}, "killmails": int(killmails)}
 
 
+# Tables retention prunes (and the queue's), whose growth an operator watches.
+SIZED_TABLES = ("http_cache", "queue_messages", "queue_consumers", "process_heartbeats")
+
+
+async def table_sizes_section(container: Container) -> dict[str, Any]:
+    """Rows of each operational table, and its bytes on disk on PostgreSQL."""
+    sizes: dict[str, Any] = {}
+    async with container.database.transaction() as session:
+        for name in SIZED_TABLES:
+            table = Base.metadata.tables[name]
+            rows = (await session.execute(select(func.count()).select_from(table))).scalar_one()
+            row: dict[str, Any] = {"rows": int(rows)}
+            if not container.database.is_sqlite:
+                size = select(func.pg_total_relation_size(literal(name).cast(Text)))
+                row["bytes"] = int((await session.execute(size)).scalar_one())
+            sizes[name] = row
+    return sizes
+
+
 SECTIONS: tuple[tuple[str, StatusSection], ...] = (
     ("processes", processes_section),
     ("queues", queue_section),
@@ -75,6 +95,7 @@ SECTIONS: tuple[tuple[str, StatusSection], ...] = (
     ("esi budget", budget_section),
     ("esi rate-limit groups", budget_groups_section),
     ("killmail feed", feed_status),
+    ("table sizes", table_sizes_section),
 )
 
 
