@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     api_rate_limit_burst: int = Field(100, ge=1, le=10_000_000)
     api_trusted_proxies: str = ""
 
+    # Operations: each process's heartbeat (Redis keys with a TTL when redis_url is set,
+    # else a table row); the host name it reports (default: this machine's name);
+    # the port of its Prometheus metrics (worker, feed, scheduler; unset: none).
+    heartbeat_interval_s: float = Field(10.0, gt=0.0, le=600.0)
+    heartbeat_stale_after_s: float = Field(30.0, gt=0.0, le=3_600.0)
+    process_host: str = ""
+    metrics_port: int | None = Field(None, ge=1, le=65535)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:

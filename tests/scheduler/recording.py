@@ -20,6 +20,7 @@ RUNS_TO_TUESDAY = sorted(
     + ["queue-character-details"] * 3
     # Every 10 minutes: once per half-hourly tick after the first (missed runs coalesce).
     + ["queue-user-killmails"] * 108
+    + ["prune-operational-rows"] * 3
 )
 
 

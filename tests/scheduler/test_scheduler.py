@@ -29,6 +29,7 @@ def test_table_fires_at_the_seed_times() -> None:
         # not the seed's: the rolling detail refresh that replaced the monthly spike
         "queue-character-details": datetime(2026, 8, 30, 4, 30, tzinfo=UTC),
         "queue-user-killmails": datetime(2026, 8, 29, 23, 10, tzinfo=UTC),
+        "prune-operational-rows": datetime(2026, 8, 30, 3, 30, tzinfo=UTC),
     }
     assert len({job.name for job in JOBS}) == len(JOBS)
 

@@ -32,7 +32,7 @@ from killreport.bus import embedded_stats
 from killreport.bus.contracts import MAX_PRIORITY, Message, dead_letter_queue
 from killreport.bus.embedded_stats import now_ms
 from killreport.bus.errors import BusUnavailable, LeaseLost
-from killreport.bus.protocol import Delivery, QueueStats
+from killreport.bus.protocol import DeadLetter, Delivery, QueueStats
 from killreport.db.dialect import upsert
 from killreport.db.engine import Database, DatabaseUnavailable
 from killreport.db.tables.ops import QueueConsumer, QueueMessage
@@ -245,6 +245,36 @@ class EmbeddedBus:
                     result = await conn.execute(delete(_MESSAGES).where(_MESSAGES.c.queue == name))
                     purged[name] = int(result.rowcount)
         return purged
+
+    async def dead_letters(self, queue: str, limit: int) -> list[DeadLetter]:
+        """Rows of `<queue>.dead`, oldest first."""
+        m = _MESSAGES.c
+        statement = (
+            select(m.message_id, m.body, m.attempts, m.last_error, m.enqueued_at_ms)
+            .where(m.queue == dead_letter_queue(queue))
+            .order_by(m.message_id)
+            .limit(limit)
+        )
+        with _unavailable(f"list dead letters of {queue}"):
+            async with self.database.connection() as conn:
+                rows = (await conn.execute(statement)).all()
+        return [DeadLetter(str(r[0]), bytes(r[1]), int(r[2]), r[3], r[4]) for r in rows]
+
+    async def replay_dead(self, queue: str, limit: int | None = None) -> int:
+        """Move rows of `<queue>.dead` back to `queue` in one statement, visible now."""
+        m = _MESSAGES.c
+        oldest = select(m.message_id).where(m.queue == dead_letter_queue(queue))
+        if limit is not None:
+            oldest = oldest.order_by(m.message_id).limit(limit)
+        statement = (
+            update(_MESSAGES)
+            .where(m.message_id.in_(oldest.scalar_subquery()))
+            .values(queue=queue, attempts=0, visible_at_ms=now_ms(), lease_owner=None)
+        )
+        with _unavailable(f"replay dead letters of {queue}"):
+            async with self.database.connection() as conn:
+                result = await conn.execute(statement)
+        return int(result.rowcount)
 
     async def ping(self) -> None:
         """The queue lives in the database: answer when it does."""

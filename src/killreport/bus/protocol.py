@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +35,17 @@ class QueueStats:
     consumers: int
     delayed: int | None
     dead: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message in a dead-letter queue, as an operator reads it before replaying it."""
+
+    message_id: str
+    body: bytes
+    attempts: int
+    error: str | None
+    enqueued_at_ms: int | None
 
 
 class Subscription(Protocol):
@@ -111,4 +122,17 @@ class MessageBus(Protocol):
 
     async def close(self) -> None:
         """Close connections; further use is an error."""
+        ...
+
+
+@runtime_checkable
+class DeadLetterAdmin(Protocol):
+    """What both buses offer an operator beyond MessageBus: read and replay dead letters."""
+
+    async def dead_letters(self, queue: str, limit: int) -> list[DeadLetter]:
+        """Up to `limit` messages of `<queue>.dead`, oldest first, left where they are."""
+        ...
+
+    async def replay_dead(self, queue: str, limit: int | None = None) -> int:
+        """Move dead letters of `queue` (all, or the oldest `limit`) back to it, attempts reset."""
         ...

@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from killreport.bus.contracts import MAX_PRIORITY, Message, dead_letter_queue
 from killreport.bus.errors import BusUnavailable
-from killreport.bus.protocol import Delivery, QueueStats
+from killreport.bus.protocol import DeadLetter, Delivery, QueueStats
 from killreport.bus.rabbitmq_admin import RabbitAdmin, management_url_for
 
 logger = logging.getLogger(__name__)
@@ -370,6 +370,64 @@ class RabbitBus:
     async def purge(self, queues: Sequence[str]) -> dict[str, int]:
         """Purge the named queues; a main queue's retry queues are purged with it."""
         return await self._admin.purge(queues)
+
+    async def dead_letters(self, queue: str, limit: int) -> list[DeadLetter]:
+        """Get up to `limit` from `<queue>.dead` unacked, then close the channel: all requeued."""
+        await self._until_connected(lambda: self.ensure_queue(queue))
+        connection = await self._connect()
+        channel = await connection.channel()
+        letters: list[DeadLetter] = []
+        try:
+            dead = await channel.declare_queue(dead_letter_queue(queue), durable=True)
+            while len(letters) < limit:
+                message = await dead.get(no_ack=False, fail=False)
+                if message is None:
+                    break
+                headers = message.headers or {}
+                error = headers.get(ERROR_HEADER)
+                enqueued = headers.get(ENQUEUED_HEADER)
+                letters.append(
+                    DeadLetter(
+                        message_id=message.message_id or "",
+                        body=message.body,
+                        attempts=int(headers.get(ATTEMPT_HEADER, 1)),  # type: ignore[arg-type]
+                        error=str(error) if error is not None else None,
+                        enqueued_at_ms=int(enqueued) if enqueued is not None else None,  # type: ignore[arg-type]
+                    )
+                )
+        finally:
+            await channel.close()
+        return letters
+
+    async def replay_dead(self, queue: str, limit: int | None = None) -> int:
+        """Republish (confirmed) what `<queue>.dead` held when called, acking each after."""
+        await self._until_connected(lambda: self.ensure_queue(queue))
+        connection = await self._connect()
+        channel = await connection.channel()
+        replayed = 0
+        try:
+            dead = await channel.declare_queue(dead_letter_queue(queue), durable=True)
+            # Only what is there now: a message that dies again is not replayed twice.
+            held = int(dead.declaration_result.message_count or 0)
+            wanted = held if limit is None else min(held, limit)
+            while replayed < wanted:
+                message = await dead.get(no_ack=False, fail=False)
+                if message is None:
+                    break
+                headers = message.headers or {}
+                enqueued = headers.get(ENQUEUED_HEADER)
+                copy = self._amqp_message(
+                    message.body,
+                    message.priority or 0,
+                    message_id=message.message_id,
+                    enqueued_at_ms=int(enqueued) if enqueued is not None else None,  # type: ignore[arg-type]
+                )
+                await self._publish_confirmed(queue, [copy])
+                await message.ack()
+                replayed += 1
+        finally:
+            await channel.close()
+        return replayed
 
     async def ping(self) -> None:
         """Connected now (not reconnecting), or BusUnavailable."""

@@ -12,6 +12,9 @@ from killreport import container as container_module
 from killreport.cli.context import start
 from killreport.cli.process import Role, run_roles
 from killreport.container import Container
+from killreport.feeds.cursor import CURSOR_NAME
+from killreport.feeds.pause import pause as pause_feed
+from killreport.feeds.pause import resume as resume_feed
 from killreport.feeds.r2z2 import R2Z2Follower
 from killreport.feeds.repair import RepairSummary, repair_day
 from killreport.jobs.scan import MissingPublisher
@@ -30,22 +33,24 @@ def feed_role(from_sequence: int | None = None) -> Role:
     return Role("feed", run)
 
 
-async def _serve(from_sequence: int | None) -> None:
-    settings = start()
+async def _serve(from_sequence: int | None, metrics_port: int | None = None) -> None:
+    settings = start(**({"metrics_port": metrics_port} if metrics_port else {}))
     async with container_module.build(settings) as container:
         await run_roles(container, [feed_role(from_sequence)])
 
 
 @app.command
-def r2z2(*, from_sequence: int | None = None) -> None:
+def r2z2(*, from_sequence: int | None = None, metrics_port: int | None = None) -> None:
     """Follow R2Z2 until SIGTERM/SIGINT; the cursor is saved with each batch of killmails.
 
     Parameters
     ----------
     from_sequence
         Where to start when no cursor is stored yet (default: the published head).
+    metrics_port
+        Serve Prometheus metrics on this port (default KILLREPORT_METRICS_PORT; none).
     """
-    asyncio.run(_serve(from_sequence))
+    asyncio.run(_serve(from_sequence, metrics_port))
 
 
 async def _repair(day: date) -> RepairSummary:
@@ -96,3 +101,32 @@ def repair(*, date: str) -> None:
     print_repair(summary)
     if summary.failed:
         raise SystemExit(1)
+
+
+async def _set_paused(paused: bool, by: str) -> bool:
+    settings = start()
+    async with container_module.build(settings) as container:
+        if paused:
+            await pause_feed(container.database, CURSOR_NAME, by)
+            return True
+        return await resume_feed(container.database, CURSOR_NAME)
+
+
+@app.command
+def pause(*, by: str = "cli") -> None:
+    """Pause the R2Z2 feed on every host: followers stop reading (cursor kept) until resumed.
+
+    Parameters
+    ----------
+    by
+        Who paused it, shown by `killreport status`.
+    """
+    asyncio.run(_set_paused(True, by))
+    print("r2z2 feed paused; `killreport feed resume` to continue")
+
+
+@app.command
+def resume() -> None:
+    """Resume a paused R2Z2 feed; it continues from its cursor."""
+    was_paused = asyncio.run(_set_paused(False, ""))
+    print("r2z2 feed resumed" if was_paused else "r2z2 feed was not paused")

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from killreport.container import Container
 from killreport.db.tables import FeedCursor, Killmail
 from killreport.feeds.cursor import CURSOR_NAME
+from killreport.feeds.pause import is_paused
 from killreport.zkb.errors import ZkbError
 from killreport.zkb.r2z2 import R2Z2Client
 
@@ -65,6 +66,7 @@ async def feed_status(container: Container) -> dict[str, Any]:
         "last_ingest_age_s": _age_s(now, last_ingest),
         "r2z2_cursor": cursor,
         "r2z2_source": source,
+        "r2z2_paused": await is_paused(container.database, CURSOR_NAME),
     }
     if cursor is not None:
         client = _feed_client(container, source)

@@ -38,6 +38,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "killreport.cli.secrets:app",
         "The token vault's keys: re-encrypt with the newest.",
     ),
+    ("dead", "killreport.cli.dead:app", "Dead letters of a queue: list, replay."),
 )
 
 app = App(

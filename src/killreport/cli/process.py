@@ -13,7 +13,9 @@ from typing import Any
 import uvicorn
 
 from killreport.api.app import create_app
+from killreport.cli import metrics_server
 from killreport.container import Container
+from killreport.operations.heartbeat import Heartbeat, host_name, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ class Role:
 
     name: str
     run: RoleFn
+    # The queues this role consumes, for its heartbeat.
+    queues: tuple[str, ...] = ()
 
 
 class _Server(uvicorn.Server):
@@ -65,10 +69,63 @@ def api_role(host: str, port: int) -> Role:
     return Role("api", run)
 
 
-async def run_roles(container: Container, roles: Sequence[Role]) -> None:
-    """Run every role until SIGINT/SIGTERM or until one fails; then stop the rest gracefully."""
+def process_role_name(roles: Sequence[Role]) -> str:
+    """What a heartbeat calls a process: `up` for several roles, else the command's name."""
+    if len(roles) == 1:
+        return "worker" if roles[0].name == "workers" else roles[0].name
+    return "up"
+
+
+def _heartbeat(container: Container, roles: Sequence[Role], role: str | None) -> Heartbeat:
+    settings = container.settings
+    return Heartbeat(
+        store=open_store(settings, container.database),
+        role=role or process_role_name(roles),
+        host=host_name(settings),
+        interval_s=settings.heartbeat_interval_s,
+        stale_after_s=settings.heartbeat_stale_after_s,
+        queues=tuple(q for r in roles for q in r.queues),
+    )
+
+
+async def run_roles(
+    container: Container, roles: Sequence[Role], process_role: str | None = None
+) -> None:
+    """Run every role until SIGINT/SIGTERM or until one fails; then stop the rest gracefully.
+
+    The process beats its heartbeat (role `process_role`, by default named after its
+    roles) the whole time, and removes it after a clean stop.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    heartbeat = _heartbeat(container, roles, process_role)
+    beating = asyncio.create_task(heartbeat.run(stop), name="heartbeat")
+    # The API serves /metrics itself; other processes on --metrics-port / the setting.
+    with metrics_server.serving(container.settings.api_host, _metrics_port(container, roles)):
+        await _run(container, roles, stop, loop, beating, heartbeat)
+
+
+def _metrics_port(container: Container, roles: Sequence[Role]) -> int | None:
+    if any(role.name == "api" for role in roles):
+        return None
+    return container.settings.metrics_port
+
+
+async def _run(
+    container: Container,
+    roles: Sequence[Role],
+    stop: asyncio.Event,
+    loop: asyncio.AbstractEventLoop,
+    beating: asyncio.Task[None],
+    heartbeat: Heartbeat,
+) -> None:
+    queues = tuple(q for r in roles for q in r.queues)
+    sampling = asyncio.create_task(
+        metrics_server.sample_forever(
+            container, queues, any(r.name == "feed" for r in roles), stop
+        ),
+        name="metrics-sampler",
+    )
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     tasks: dict[asyncio.Task[None], Role] = {
@@ -93,5 +150,11 @@ async def run_roles(container: Container, roles: Sequence[Role]) -> None:
         if failures:
             raise SystemExit(1)
     finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(beating, timeout=SHUTDOWN_GRACE_S)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(sampling, timeout=SHUTDOWN_GRACE_S)
+        await heartbeat.store.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -26,7 +26,7 @@ def scheduler_role(interval_s: float = 30.0) -> Role:
     return Role("scheduler", run)
 
 
-def scheduler(*, list_: bool = False) -> None:
+def scheduler(*, list_: bool = False, metrics_port: int | None = None) -> None:
     """Run the seed's schedule (UTC): Sunday 00:00 queue alliances, Sunday 00:10
     alliance-corporations, daily 01:00 snapshots and alliance counts, daily 04:00
     character-corporations, the 1st of each month 00:00 characters.
@@ -35,12 +35,14 @@ def scheduler(*, list_: bool = False) -> None:
     ----------
     list_
         Print the table and exit.
+    metrics_port
+        Serve Prometheus metrics on this port (default KILLREPORT_METRICS_PORT; none).
     """
     if list_:
         for job in JOBS:
             print(f"{job.name:32} {job.cron:14} {job.description}")
         return
-    settings = start()
+    settings = start(**({"metrics_port": metrics_port} if metrics_port else {}))
 
     async def serve() -> None:
         async with container_module.build(settings) as container:

@@ -14,17 +14,25 @@ from typing import Any
 import orjson
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import Text, func, literal, select
 
 from killreport import container as container_module
 from killreport.bus.contracts import QUEUES
 from killreport.cli.context import start
 from killreport.cli.feed_status import feed_status
 from killreport.container import Container
+from killreport.db.base import Base
 from killreport.db.tables import Killmail
+from killreport.operations.heartbeat import list_processes
 from killreport.universe.repository import count_by_kind
 
-StatusSection = Callable[[Container], Awaitable[dict[str, Any]]]
+StatusSection = Callable[[Container], Awaitable[dict[str, Any] | list[dict[str, Any]]]]
+
+
+async def processes_section(container: Container) -> list[dict[str, Any]]:
+    """Every process's heartbeat (role, host, pid, version, counts), stale ones flagged."""
+    views = await list_processes(container.settings, container.database)
+    return [v.as_dict() for v in views]
 
 
 async def queue_section(container: Container) -> dict[str, Any]:
@@ -61,12 +69,33 @@ async def stored_section(container: Container) -> dict[str, Any]:
     return {**{kind.value: n for kind, n in counts.items()}, "killmails": int(killmails)}
 
 
+# Tables retention prunes (and the queue's), whose growth an operator watches.
+SIZED_TABLES = ("http_cache", "queue_messages", "queue_consumers", "process_heartbeats")
+
+
+async def table_sizes_section(container: Container) -> dict[str, Any]:
+    """Rows of each operational table, and its bytes on disk on PostgreSQL."""
+    sizes: dict[str, Any] = {}
+    async with container.database.transaction() as session:
+        for name in SIZED_TABLES:
+            table = Base.metadata.tables[name]
+            rows = (await session.execute(select(func.count()).select_from(table))).scalar_one()
+            row: dict[str, Any] = {"rows": int(rows)}
+            if not container.database.is_sqlite:
+                size = select(func.pg_total_relation_size(literal(name).cast(Text)))
+                row["bytes"] = int((await session.execute(size)).scalar_one())
+            sizes[name] = row
+    return sizes
+
+
 SECTIONS: tuple[tuple[str, StatusSection], ...] = (
+    ("processes", processes_section),
     ("queues", queue_section),
     ("stored", stored_section),
     ("esi budget", budget_section),
     ("esi rate-limit groups", budget_groups_section),
     ("killmail feed", feed_status),
+    ("table sizes", table_sizes_section),
 )
 
 
@@ -85,10 +114,33 @@ async def collect(container: Container) -> dict[str, Any]:
     return report
 
 
+def _render_list(console: Console, name: str, rows: list[dict[str, Any]]) -> None:
+    table = Table(title=name, title_justify="left")
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            text = "-" if value is None else str(value)
+            if isinstance(value, list):
+                text = ", ".join(str(v) for v in value) or "-"
+            cells.append(text)
+        table.add_row(*cells)
+    if not rows:
+        console.print(f"[bold]{name}[/bold]\n  (none)")
+    else:
+        console.print(table)
+
+
 def _render(report: dict[str, Any]) -> None:
     # A pipe gets whole names instead of rich's default 80 columns.
     console = Console(width=None if sys.stdout.isatty() else 200)
     for name, body in report.items():
+        if isinstance(body, list):
+            _render_list(console, name, body)
+            continue
         rows = [value for value in body.values() if isinstance(value, dict)]
         if rows and len(rows) == len(body):
             columns = list(dict.fromkeys(key for row in rows for key in row))

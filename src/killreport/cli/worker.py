@@ -26,10 +26,14 @@ def workers_role(names: Sequence[str] = (), routes: Iterable[Route] = ROUTES) ->
     async def run(container: Container, stop: asyncio.Event) -> None:
         await run_routes(container, selected, stop)
 
-    return Role("workers", run)
+    return Role("workers", run, queues=tuple(route.spec.name for route in selected))
 
 
-def worker(*names: str, all_: Annotated[bool, Parameter(name="--all")] = False) -> None:
+def worker(
+    *names: str,
+    all_: Annotated[bool, Parameter(name="--all")] = False,
+    metrics_port: int | None = None,
+) -> None:
     """Consume queues until SIGTERM/SIGINT, then finish in-flight messages and stop.
 
     Parameters
@@ -39,6 +43,8 @@ def worker(*names: str, all_: Annotated[bool, Parameter(name="--all")] = False) 
         alliance-corporations, zkillboard, user-killmails) or queue names.
     all_
         Run every worker that has a handler.
+    metrics_port
+        Serve Prometheus metrics on this port (default KILLREPORT_METRICS_PORT; none).
     """
     if not names and not all_:
         print(
@@ -46,7 +52,7 @@ def worker(*names: str, all_: Annotated[bool, Parameter(name="--all")] = False) 
             file=sys.stderr,
         )
         raise SystemExit(2)
-    settings = start()
+    settings = start(**({"metrics_port": metrics_port} if metrics_port else {}))
     try:
         role = workers_role(() if all_ else names)
     except UnknownWorker as exc:

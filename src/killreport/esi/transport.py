@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import aiohttp
 import orjson
 
+from killreport.esi import metrics
 from killreport.esi.budget import DEFAULT_ERROR_PAUSE_S, DEFAULT_RETRY_AFTER_S, Bucket, Budget
 from killreport.esi.errors import (
     EsiContactMissing,
@@ -275,6 +276,7 @@ class EsiTransport:
         group = response_headers.get("X-Ratelimit-Group")
         if group is not None and route.group is None:
             self._learnt_groups[route.name] = group
+        metrics.observe(status, group or route.group, response_headers)
         if status >= 500:
             logger.info("ESI %s %s answered %s", route.method, url, status)
             raise TransientFailure(f"HTTP {status} on {route.method} {url}")

@@ -24,7 +24,8 @@ from killreport.bus.protocol import MessageBus
 from killreport.db.engine import Database, DatabaseUnavailable
 from killreport.events.errors import EventsUnavailable
 from killreport.events.hub import EventHub
-from killreport.feeds.cursor import read_cursor, save_cursor
+from killreport.feeds.cursor import CURSOR_NAME, read_cursor, save_cursor
+from killreport.feeds.pause import is_paused
 from killreport.jobs.scan import MissingPublisher
 from killreport.killmails.models import IngestResult, ParsedKillmail, Rejection
 from killreport.killmails.parse import KillmailRejected, parse_envelope
@@ -58,6 +59,8 @@ class FeedConfig:
     # A sequence still 404 after this many tries while the head is past it is skipped
     # (logged); the daily-history repair fetches whatever it held.
     skip_after_misses: int = 5
+    # How often a paused feed looks whether it was resumed.
+    pause_poll_s: float = 1.0
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
@@ -186,8 +189,18 @@ class R2Z2Follower:
         if position is None:
             return
         logger.info("r2z2 feed starts at sequence %d", position)
+        paused = False
         while not stop.is_set():
             try:
+                if await is_paused(self.database, CURSOR_NAME):
+                    if not paused:
+                        logger.info("r2z2 feed paused at sequence %d", position)
+                    paused = True
+                    await _sleep(stop, self.config.pause_poll_s)
+                    continue
+                if paused:
+                    logger.info("r2z2 feed resumed at sequence %d", position)
+                    paused = False
                 position, wait_s = await self.step(position)
             except TRANSIENT_ERRORS as exc:
                 wait_s = self._failed(f"sequence {position}", exc)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from killreport.db.engine import Database
 from killreport.events.contracts import KillmailCreated
 from killreport.events.hub import EventHub
-from killreport.killmails import repository
+from killreport.killmails import metrics, repository
 from killreport.killmails.derive import PADDING_SEEN
 from killreport.killmails.models import (
     IngestResult,
@@ -164,6 +164,8 @@ async def ingest_batch(
         )
         if in_transaction is not None:
             await in_transaction(session, result)
+    sources = {k.killmail_id: k.source for k in killmails}
+    metrics.count(result, sources, next(iter(sources.values()), "unknown"))
     return await _after_commit(events, result, created, "batch")
 
 
@@ -187,6 +189,7 @@ async def ingest_prepared(
             check_missing=check_missing,
             counters=counters,
         )
+    metrics.count(result, {}, "archive")
     return await _after_commit(events, result, created, "prepared batch")
 
 

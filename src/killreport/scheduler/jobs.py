@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from killreport.container import Container
-from killreport.jobs import entities, snapshots, user_killmails
+from killreport.jobs import entities, retention, snapshots, user_killmails
 from killreport.scheduler.runner import ScheduledJob
 
 
@@ -53,6 +53,10 @@ async def _queue_user_killmails(c: Container) -> object:
     return summary.count
 
 
+async def _prune(c: Container) -> object:
+    return await retention.prune(c.database, _now(c))
+
+
 # Day-of-week by name: APScheduler 3 numbers weekdays from Monday = 0, unlike cron.
 JOBS: tuple[ScheduledJob[Container], ...] = (
     ScheduledJob(
@@ -73,4 +77,5 @@ JOBS: tuple[ScheduledJob[Container], ...] = (
     ScheduledJob("queue-characters", "0 0 1 * *", _queue_characters, "1st of the month 00:00"),
     ScheduledJob("queue-character-details", "30 4 * * *", _queue_character_details, "daily 04:30"),
     ScheduledJob("queue-user-killmails", "*/10 * * * *", _queue_user_killmails, "every 10 minutes"),
+    ScheduledJob("prune-operational-rows", "30 3 * * *", _prune, "daily 03:30"),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 PROCESSED = Counter("killreport_messages_processed_total", "Messages handled and acked.", ["queue"])
 RETRIED = Counter(
@@ -21,4 +21,7 @@ HANDLER_SECONDS = Histogram(
     "Time spent in a handler, whatever the outcome.",
     ["queue"],
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 1800),
+)
+IN_FLIGHT = Gauge(
+    "killreport_messages_in_flight", "Messages a handler of this process is working on.", ["queue"]
 )

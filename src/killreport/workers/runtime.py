@@ -121,9 +121,12 @@ class QueueRunner:
             queue=queue, message_id=delivery.message_id, attempt=delivery.attempt
         ):
             started = time.perf_counter()
+            in_flight = metrics.IN_FLIGHT.labels(queue)
+            in_flight.inc()
             try:
                 await self._dispatch(delivery)
             finally:
+                in_flight.dec()
                 metrics.HANDLER_SECONDS.labels(queue).observe(time.perf_counter() - started)
 
     async def _dispatch(self, delivery: Delivery) -> None:

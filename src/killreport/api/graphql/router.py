@@ -17,6 +17,7 @@ from killreport.api.graphql.documents import DocumentCache
 from killreport.api.graphql.gate import GRAPHQL_PATH, GraphQLGate
 from killreport.api.graphql.guards import GuardExtension, GuardLimits
 from killreport.api.graphql.masking import RequestErrorMask
+from killreport.api.graphql.metrics import OperationTimer
 from killreport.api.graphql.schema import build_schema
 from killreport.api.graphql.websocket import LiveGraphQLRouter
 from killreport.api.rate_limit import (
@@ -60,6 +61,7 @@ def install_graphql(app: FastAPI, container: Container) -> None:
         extensions=(
             functools.partial(GuardExtension, limits, DocumentCache()),
             functools.partial(RequestErrorMask, mask=settings.graphql_mask_errors),
+            OperationTimer,
         )
     )
 

@@ -15,6 +15,7 @@ from killreport.db.tables.entity import (
     Type,
 )
 from killreport.db.tables.killmail import Attacker, Item, Killmail
+from killreport.db.tables.operations import FeedPause, ProcessHeartbeat
 from killreport.db.tables.ops import (
     FeedCursor,
     HttpCache,
@@ -45,6 +46,7 @@ __all__ = [
     "DailyEntityCounter",
     "EsiBudgetState",
     "FeedCursor",
+    "FeedPause",
     "Group",
     "HttpCache",
     "Item",
@@ -53,6 +55,7 @@ __all__ = [
     "Lease",
     "LoginState",
     "MarketPrice",
+    "ProcessHeartbeat",
     "QueueConsumer",
     "QueueMessage",
     "Region",
