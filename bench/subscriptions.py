@@ -55,7 +55,7 @@ from tests.killmails.corpus import corpus, daily_prices, everef_line  # noqa: E4
 
 ID_BASE = 300_000_000
 QUERY = """
-subscription Live($filter: KillmailFilterInput) {
+subscription Live($filter: KillmailFilter) {
   newKillmail(filter: $filter) {
     killmailId sequence killmailTime securitySpace
     solarSystemId

@@ -23,7 +23,7 @@ from tests.killmails.corpus import corpus, daily_prices, everef_line
 from tests.serving import serve
 
 QUERY = """
-subscription Live($filter: KillmailFilterInput, $after: Int) {
+subscription Live($filter: KillmailFilter, $after: Int) {
   newKillmail(filter: $filter, afterSequence: $after) {
     killmailId sequence solarSystemId securitySpace
     victim { allianceId shipTypeId character { id name } }

@@ -15,7 +15,7 @@ from tests.live.served import QUERY, LiveApi, live_api, parsed, until
 from tests.live.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLSocket, Operation, StalledSocket
 
 PAGE = """
-query Page($filter: KillmailFilterInput, $after: String) {
+query Page($filter: KillmailFilter, $after: String) {
   killmails(filter: $filter, first: 100, after: $after, orderBy: TIME_ASC) {
     edges { node { killmailId } }
     pageInfo { hasNextPage endCursor }

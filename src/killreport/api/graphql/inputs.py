@@ -33,7 +33,10 @@ def parse_ids(values: list[strawberry.ID] | None, what: str) -> tuple[int, ...]:
     return tuple(parse_id(v, what) for v in values or ())
 
 
-@strawberry.input(description="Conditions on one participant; all given fields hold together.")
+@strawberry.input(
+    name="ParticipantFilter",
+    description="Conditions on one participant; all given fields hold together.",
+)
 class ParticipantFilterInput:
     character_ids: list[strawberry.ID] | None = None
     corporation_ids: list[strawberry.ID] | None = None
@@ -55,8 +58,9 @@ class ParticipantFilterInput:
 
 
 @strawberry.input(
+    name="KillmailFilter",
     description="Killmail conditions; lists mean any of, fields all of. since inclusive, "
-    "until exclusive; labels must all be present."
+    "until exclusive; labels must all be present.",
 )
 class KillmailFilterInput:
     involved: ParticipantFilterInput | None = None

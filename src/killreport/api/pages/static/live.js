@@ -18,7 +18,7 @@
   var socket = null;
   var retryMs = 500;
   show("Connecting…", "offline");
-  var QUERY = "subscription Live($filter: KillmailFilterInput, $after: Int) " +
+  var QUERY = "subscription Live($filter: KillmailFilter, $after: Int) " +
     "{ newKillmail(filter: $filter, afterSequence: $after) { killmailId sequence } }";
 
   function show(text, name) {
