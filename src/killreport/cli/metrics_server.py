@@ -17,10 +17,10 @@ from prometheus_client import REGISTRY, Gauge, start_http_server
 from sqlalchemy import func, select
 
 from killreport.bus.contracts import QUEUES
-from killreport.cli.feed_status import HEAD_TIMEOUT_S, _feed_client
 from killreport.container import Container
 from killreport.db.tables import FeedCursor, Killmail
 from killreport.feeds.cursor import CURSOR_NAME
+from killreport.operations.feed_lag import HEAD_TIMEOUT_S, _feed_client
 from killreport.zkb.errors import ZkbError
 
 logger = logging.getLogger(__name__)

@@ -17,43 +17,15 @@ from rich.table import Table
 from sqlalchemy import Text, func, literal, select
 
 from killreport import container as container_module
-from killreport.bus.contracts import QUEUES
 from killreport.cli.context import start
-from killreport.cli.feed_status import feed_status
 from killreport.container import Container
 from killreport.db.base import Base
 from killreport.db.tables import Killmail
-from killreport.operations.heartbeat import list_processes
+from killreport.operations.feed_lag import feed_status
+from killreport.operations.overview import budget_section, processes_section, queue_section
 from killreport.universe.repository import count_by_kind
 
 StatusSection = Callable[[Container], Awaitable[dict[str, Any] | list[dict[str, Any]]]]
-
-
-async def processes_section(container: Container) -> list[dict[str, Any]]:
-    """Every process's heartbeat (role, host, pid, version, counts), stale ones flagged."""
-    views = await list_processes(container.settings, container.database)
-    return [v.as_dict() for v in views]
-
-
-async def queue_section(container: Container) -> dict[str, Any]:
-    """Per queue: worker name, ready, unacked, consumers, delayed retries, dead letters."""
-    stats = await container.bus.queue_stats(list(QUEUES))
-    return {
-        s.queue: {
-            "worker": QUEUES[s.queue].worker,
-            "ready": s.ready,
-            "unacked": s.unacked,
-            "consumers": s.consumers,
-            "delayed": s.delayed,
-            "dead": s.dead,
-        }
-        for s in stats
-    }
-
-
-async def budget_section(container: Container) -> dict[str, Any]:
-    """The shared ESI budget: error limit remaining, pauses, requests in flight."""
-    return (await container.budget.snapshot()).summary()
 
 
 async def budget_groups_section(container: Container) -> dict[str, Any]:

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from killreport.db.dialect import upsert
 from killreport.db.engine import Database
 from killreport.db.tables import FeedCursor
-
-CURSOR_NAME = "r2z2"
+from killreport.operations.feed_pause import CURSOR_NAME
 
 __all__ = ["CURSOR_NAME", "read_cursor", "save_cursor"]
 

@@ -1,36 +1,7 @@
-"""Pausing a feed: a row of `feed_pauses` the follower checks before each step."""
+"""Pausing a feed (kept in `operations.feed_pause`, which the API also uses)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from sqlalchemy import delete, select
-
-from killreport.db.dialect import upsert
-from killreport.db.engine import Database
-from killreport.db.tables import FeedPause
+from killreport.operations.feed_pause import is_paused, pause, resume
 
 __all__ = ["is_paused", "pause", "resume"]
-
-
-async def is_paused(database: Database, name: str) -> bool:
-    """Whether the named feed is paused now."""
-    async with database.transaction() as session:
-        found = await session.scalar(select(FeedPause.name).where(FeedPause.name == name))
-    return found is not None
-
-
-async def pause(database: Database, name: str, by: str) -> None:
-    """Pause the named feed (idempotent); `by` says who, for `status`."""
-    statement = upsert(database.dialect, FeedPause.__table__, key=["name"])  # type: ignore[arg-type]
-    async with database.transaction() as session:
-        await session.execute(
-            statement, [{"name": name, "paused_at": datetime.now(UTC), "paused_by": by}]
-        )
-
-
-async def resume(database: Database, name: str) -> bool:
-    """Resume the named feed; False when it was not paused."""
-    async with database.transaction() as session:
-        result = await session.execute(delete(FeedPause).where(FeedPause.name == name))
-    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
+from killreport.api.graphql.admin import AdminMutation, AdminQuery
 from killreport.api.graphql.auth import AuthMutation, AuthQuery
 from killreport.api.graphql.entity_query import EntityQuery
 from killreport.api.graphql.killmail_query import KillmailQuery
@@ -21,8 +22,8 @@ from killreport.api.graphql.masking import LoggedSchema
 from killreport.api.graphql.status_query import StatusQuery
 from killreport.api.graphql.subscriptions import KillmailSubscription
 
-QUERY_PARTS: tuple[type, ...] = (KillmailQuery, EntityQuery, StatusQuery, AuthQuery)
-MUTATION_PARTS: tuple[type, ...] = (AuthMutation,)
+QUERY_PARTS: tuple[type, ...] = (KillmailQuery, EntityQuery, StatusQuery, AuthQuery, AdminQuery)
+MUTATION_PARTS: tuple[type, ...] = (AuthMutation, AdminMutation)
 SUBSCRIPTION_PARTS: tuple[type, ...] = (KillmailSubscription,)
 
 ExtensionFactory = Callable[[], SchemaExtension]

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from killreport.api.pages import browse, entities, home, killmail, leaderboards, me, search
+from killreport.api.pages import status as status_pages
 from killreport.api.pages.errors import install_error_pages
 from killreport.api.pages.headers import SecurityHeaders
 from killreport.api.pages.images import ImageServer
@@ -26,6 +27,7 @@ ROUTES: tuple[PageRoute, ...] = (
     *browse.ROUTES,
     *search.ROUTES,
     *me.ROUTES,
+    *status_pages.ROUTES,
 )
 
 

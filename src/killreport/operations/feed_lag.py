@@ -1,6 +1,6 @@
-"""The `killreport status` feed section: killmail totals and how far the R2Z2 cursor lags.
+"""The feed section of `killreport status` and `processes`: totals and the R2Z2 cursor's lag.
 
-Kept apart from `cli/feed.py` so `status` does not load the follower, the API or the roles.
+Kept apart from `feeds` so `status` and the API do not load the follower or the roles.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 
 from killreport.container import Container
 from killreport.db.tables import FeedCursor, Killmail
-from killreport.feeds.cursor import CURSOR_NAME
-from killreport.feeds.pause import is_paused
+from killreport.operations.feed_pause import CURSOR_NAME, is_paused
 from killreport.zkb.errors import ZkbError
 from killreport.zkb.r2z2 import R2Z2Client
 
