@@ -86,7 +86,9 @@ def _count_statements(database: Database) -> list[str]:
     seen: list[str] = []
 
     def before(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
+        # Transaction control (SQLite's BEGIN IMMEDIATE) is not a query.
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            seen.append(statement)
 
     event.listen(database.engine.sync_engine, "before_cursor_execute", before)
     return seen

@@ -104,10 +104,34 @@ class LiveFeed(Generic[ItemT]):
         return len(self._subscriptions)
 
     async def start(self) -> None:
-        """Start from the stored latest sequence: listen, poll and fan out in tasks."""
-        self._last = await self._source.latest_sequence()
+        """Start from the stored latest sequence: listen, poll and fan out in tasks.
+
+        A database that does not answer yet must not stop the API from serving (/readyz
+        says what is down): the feed then starts in the background once it can read.
+        """
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._pump(), name="live-pump")]
+        try:
+            self._last = await self._source.latest_sequence()
+        except _READ_ERRORS as exc:
+            logger.warning("live feed waits for the database to start: %s", exc)
+            self._tasks = [loop.create_task(self._start_when_readable(), name="live-start")]
+            return
+        self._start_tasks()
+
+    async def _start_when_readable(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_interval_s)
+            try:
+                self._last = await self._source.latest_sequence()
+            except _READ_ERRORS as exc:
+                logger.warning("live feed still waits for the database: %s", exc)
+                continue
+            self._start_tasks()
+            return
+
+    def _start_tasks(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self._pump(), name="live-pump"))
         self._tasks.append(loop.create_task(self._poll(), name="live-poll"))
         if self._events is not None:
             self._tasks.append(loop.create_task(self._listen(self._events), name="live-listen"))
