@@ -26,12 +26,13 @@ async def test_repair_fetches_only_the_missing_killmails_of_the_day(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     async with run_simulator(SimConfig(seed=5, universe="tiny")) as sim:
-        # given the busiest day of the history, of which two killmails are stored already
+        # given the busiest day of the history, of which half is stored already (how many
+        # killmails a day holds depends on the hour the simulator's clock starts at)
         totals = history_totals(sim.state)
         day = max(totals, key=lambda d: totals[d])
         listed = {int(k): h for k, h in history_day(sim.state, day).items()}
-        assert len(listed) >= 4
-        known = sorted(listed)[:2]
+        assert len(listed) >= 2
+        known = sorted(listed)[: len(listed) // 2]
         configured = embedded_settings.model_copy(
             update={"esi_url": sim.endpoints["esi"], "r2z2_url": sim.endpoints["r2z2"]}
         )
@@ -52,11 +53,11 @@ async def test_repair_fetches_only_the_missing_killmails_of_the_day(
             app, ["feed", "repair", "--date", iso_day], result_action="return_value"
         )
         # then ESI was asked only for the missing ones, and the summary says so
-        missing = len(listed) - 2
+        missing = len(listed) - len(known)
         assert sim.stats()["requests_by_route"][KILLMAIL_ROUTE] == missing
         out = capsys.readouterr().out
         assert out.startswith(
-            f"{iso_day}: {len(listed)} in the history, 2 stored already, "
+            f"{iso_day}: {len(listed)} in the history, {len(known)} stored already, "
             f"{missing} fetched from ESI: {missing} new, 0 duplicate, 0 rejected, 0 failed"
         )
         # and every killmail of the day is stored with its hash
