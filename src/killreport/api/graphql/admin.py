@@ -15,7 +15,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from killreport.api.auth.sessions import AuthenticatedUser
-from killreport.api.graphql.auth import FORBIDDEN, _mutating_user, _user
+from killreport.api.graphql.auth import FORBIDDEN, mutating_user, request_user
 from killreport.api.graphql.errors import client_error
 from killreport.api.graphql.status_query import WorkerStatus, worker_statuses
 from killreport.bus.contracts import QUEUES, WORKERS
@@ -97,7 +97,7 @@ class Processes:
 class AdminQuery:
     @strawberry.field(description="Admin only: heartbeats, queues, feed lag, ESI budget.")
     async def processes(self, info: Info) -> Processes:
-        _admin(await _user(info))
+        _admin(await request_user(info))
         seen = await overview(info.context.container)
         return Processes(
             processes=[Process(view=v) for v in seen.processes],
@@ -120,14 +120,14 @@ class AdminPayload:
 class AdminMutation:
     @strawberry.mutation(description="Admin only: move a queue's dead letters back onto it.")
     async def replay_dead_letters(self, info: Info, queue: str) -> AdminPayload:
-        _admin(await _mutating_user(info))
+        _admin(await mutating_user(info))
         name = _queue(queue)
         count = await info.context.container.bus.replay_dead(name, None)
         return AdminPayload(success=True, message=f"{name}: {count} replayed", count=count)
 
     @strawberry.mutation(description="Admin only: delete every ready message of a queue.")
     async def purge_queue(self, info: Info, queue: str) -> AdminPayload:
-        _admin(await _mutating_user(info))
+        _admin(await mutating_user(info))
         name = _queue(queue)
         purged: dict[str, int] = await info.context.container.bus.purge([name])
         count = purged.get(name, 0)
@@ -135,20 +135,20 @@ class AdminMutation:
 
     @strawberry.mutation(description="Admin only: pause the R2Z2 feed follower.")
     async def pause_feed(self, info: Info) -> AdminPayload:
-        user = _admin(await _mutating_user(info))
+        user = _admin(await mutating_user(info))
         await pause(info.context.database, CURSOR_NAME, f"user {user.user_id}")
         return AdminPayload(success=True, message=f"{CURSOR_NAME} feed paused", count=1)
 
     @strawberry.mutation(description="Admin only: resume the R2Z2 feed follower.")
     async def resume_feed(self, info: Info) -> AdminPayload:
-        _admin(await _mutating_user(info))
+        _admin(await mutating_user(info))
         was_paused = await resume(info.context.database, CURSOR_NAME)
         message = f"{CURSOR_NAME} feed resumed" if was_paused else "the feed was not paused"
         return AdminPayload(success=was_paused, message=message, count=int(was_paused))
 
     @strawberry.mutation(description="Admin only: queue an entity sync of any kind by ids.")
     async def queue_entity_sync(self, info: Info, kind: str, ids: list[int]) -> AdminPayload:
-        _admin(await _mutating_user(info))
+        _admin(await mutating_user(info))
         try:
             spec = spec_for(kind)
         except ValueError as exc:

@@ -49,11 +49,12 @@ def _request(info: Info) -> Request:
     return request
 
 
-async def _user(info: Info) -> AuthenticatedUser | None:
+async def request_user(info: Info) -> AuthenticatedUser | None:
+    """The logged-in user of a GraphQL request, or None."""
     return await current_user(_request(info))
 
 
-async def _mutating_user(info: Info) -> AuthenticatedUser | None:
+async def mutating_user(info: Info) -> AuthenticatedUser | None:
     """The user of a mutation; with a session cookie, its CSRF token must come along."""
     request = _request(info)
     user = await current_user(request)
@@ -159,14 +160,14 @@ class LogoutPayload:
 class AuthQuery:
     @strawberry.field(description="The logged-in user, or null.")
     async def me(self, info: Info) -> Me | None:
-        user = await _user(info)
+        user = await request_user(info)
         return Me(user=user) if user is not None else None
 
     @strawberry.field(description="Newest killmails involving any of my characters.")
     async def my_killmails(
         self, info: Info, limit: int = 20, after: str | None = None
     ) -> list[Killmail]:
-        user = await _user(info)
+        user = await request_user(info)
         if user is None:
             raise client_error("log in first", UNAUTHENTICATED)
         if not 1 <= limit <= MAX_PAGE_SIZE:
@@ -183,7 +184,7 @@ class AuthQuery:
 class AuthMutation:
     @strawberry.mutation(description="Queue my characters' ESI sync now (priority 8).")
     async def sync_my_killmails(self, info: Info) -> SyncMyKillmailsPayload:
-        user = await _mutating_user(info)
+        user = await mutating_user(info)
         if user is None:
             raise client_error("log in first", UNAUTHENTICATED)
         container = info.context.container
@@ -220,7 +221,7 @@ class AuthMutation:
 
     @strawberry.mutation(description="End this session.")
     async def logout(self, info: Info) -> LogoutPayload:
-        user = await _mutating_user(info)
+        user = await mutating_user(info)
         if user is None:
             return LogoutPayload(success=False)
         async with info.context.database.transaction() as session:
